@@ -1,0 +1,64 @@
+# make run   installs into .venv, indexes samples/ when the store is empty, serves the web page
+# make test  installs dev dependencies and the browser, runs lint, types and the whole test suite
+# Both are idempotent: a second run reuses .venv and starts working within seconds.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STORE  ?= .assistant
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev browser lint types pytest index clean
+
+run: $(VENV)/.installed
+	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
+	    [ "$$($(BIN)/assistant status --store $(STORE) --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["articles"])')" = "0" ]; then \
+	    echo "Indexing the sample articles into $(STORE)/ ..."; \
+	    $(BIN)/assistant index samples --store $(STORE); \
+	fi
+	@if [ -f app.py ]; then \
+	    $(BIN)/python app.py --store $(STORE) --articles samples; \
+	else \
+	    echo; echo "Ask from the command line, for example:"; \
+	    echo "  $(BIN)/assistant ask \"Why did Japan attend the Madrid summit?\" --store $(STORE)"; \
+	fi
+
+test: $(VENV)/.installed-dev browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -ra
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# The pinned CPU build of torch first: a plain requirement would pull a multi-GB CUDA build.
+$(VENV)/.torch: $(VENV)/bin/python
+	$(BIN)/pip install -q torch==2.13.0
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it through executable_path).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    echo "Installing Debian's chromium for the browser tests ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || { echo "error: could not install chromium (needed by the browser tests)"; exit 1; }; }
+
+clean:
+	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,258 @@
+"""`Assistant` and `Conversation`: a question in, a cited `Answer` out.
+
+The one place where the defaults are built (`Assistant.open`): the index, the retriever, and
+either extractive answers (default, no LLM) or an LLM behind an OpenAI-compatible server or a
+local GGUF file, whose every sentence is checked against the passages it cites.
+
+    assistant = Assistant.open(".assistant")
+    answer = assistant.ask("Why did Japan attend the Madrid summit?")
+    for part in assistant.stream("Who attended?"):   # str deltas, then the final Answer
+        ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import QuestionError
+
+from assistant import extractive, followup
+from assistant.passage import Passage
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+from assistant.types import Answer
+from index import ArticleIndex, Filters, StoreError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+FilterValue = str | dt.date | None
+
+
+class Assistant:
+    """Answers questions from one article index."""
+
+    def __init__(
+        self, index: ArticleIndex, settings: Settings, llm: Any = None, prompts: Any = None
+    ) -> None:
+        self.index = index
+        self.settings = settings
+        self.retriever = Retriever(index, settings.retrieval)
+        self.llm = llm
+        self.prompts = prompts
+
+    @classmethod
+    def open(
+        cls,
+        store: Path | str | None = None,
+        *,
+        llm: str | None = None,
+        model: str | None = None,
+        settings: Settings | None = None,
+        index: ArticleIndex | None = None,
+    ) -> Assistant:
+        """Open the store (which must hold articles) and, if `llm` is given, connect the LLM.
+
+        `llm` is an OpenAI-compatible base URL or a .gguf path; it overrides `settings.llm.url`.
+        """
+        settings = settings or Settings()
+        if store is not None:
+            settings = settings.model_copy(update={"store": Path(store)})
+        if llm is not None or model is not None:
+            llm_settings = settings.llm.model_copy(
+                update={k: v for k, v in (("url", llm), ("model", model)) if v is not None}
+            )
+            settings = settings.model_copy(update={"llm": llm_settings})
+        if index is None:
+            index = ArticleIndex.open(
+                settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+            )
+        client, prompts = None, None
+        if settings.llm.url:
+            from assistant.llm import make_llm
+            from assistant.prompts import load_prompts
+
+            prompts = load_prompts()
+            client = make_llm(settings.llm)
+            client.check()
+        return cls(index, settings, client, prompts)
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.llm is not None else "extractive"
+
+    @property
+    def model_label(self) -> str:
+        return str(getattr(self.llm, "model_label", "")) if self.llm is not None else ""
+
+    def chat(self) -> Conversation:
+        return Conversation(self)
+
+    def ask(self, question: str, **filters: Any) -> Answer:
+        """Answer one question; `filters`: source(s), since, until, as_of, top_k."""
+        answer = None
+        for part in self.stream(question, **filters):
+            if isinstance(part, Answer):
+                answer = part
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, *, history: Sequence[followup.Turn] = (), **filters: Any
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is produced, then the final `Answer`."""
+        began = time.perf_counter()
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        top_k = filters.pop("top_k", None)
+        chosen = make_filters(**filters)
+        if not self.index.records():
+            self.index.refresh()
+            if not self.index.records():
+                raise StoreError(
+                    f"the store at {self.settings.store} holds no articles: index some with "
+                    "`assistant index PATH`"
+                )
+        standalone = self._standalone(question, history)
+        passages = self.retriever.passages(standalone, chosen, top_k)
+        if self.llm is not None and passages:
+            yield from self._stream_llm(question, standalone, passages, began)
+            return
+        extract = extractive.choose(standalone, passages, self.index.embed, self.settings.answer)
+        text, sentences, citations = extractive.compose(extract, question)
+        for sentence in sentences:
+            yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
+        yield Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            sentences=sentences,
+            mode="extractive",
+            answered=extract.answered,
+            standalone_question=standalone,
+            seconds=round(time.perf_counter() - began, 4),
+        )
+
+    def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
+        """The passages an answer would be drawn from (for inspection and evaluation)."""
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        return self.retriever.passages(question, make_filters(**filters), top_k)
+
+    def _standalone(self, question: str, history: Sequence[followup.Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None and self.prompts is not None:
+            lines = "\n".join(f"Q: {t.standalone}\nA: {t.answer}" for t in history[-3:])
+            prompt = self.prompts.condense.format(history=lines, question=question)
+            rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
+            return rewritten.splitlines()[0] if rewritten else question
+        return followup.rewrite(question, history)
+
+    def _stream_llm(
+        self, question: str, standalone: str, passages: list[Passage], began: float
+    ) -> Iterator[str | Answer]:
+        from assistant.citations import check_answer
+
+        messages = [
+            {"role": "system", "content": self.prompts.system},
+            {"role": "user", "content": self.prompts.render_answer(standalone, passages)},
+        ]
+        parts = []
+        for delta in self.llm.stream(messages):
+            parts.append(delta)
+            yield delta
+        text, sentences, citations = check_answer(
+            "".join(parts), passages, self.index.embed, self.settings.answer.support_threshold
+        )
+        yield Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            sentences=sentences,
+            mode="llm",
+            answered=any(s.supported for s in sentences),
+            standalone_question=standalone,
+            model=self.model_label,
+            seconds=round(time.perf_counter() - began, 4),
+        )
+
+
+class Conversation:
+    """A chat: each question is answered in the light of the previous turns."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.history: list[followup.Turn] = []
+
+    def ask(self, question: str, **filters: Any) -> Answer:
+        answer = None
+        for part in self.stream(question, **filters):
+            if isinstance(part, Answer):
+                answer = part
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, **filters: Any) -> Iterator[str | Answer]:
+        for part in self.assistant.stream(question, history=self.history, **filters):
+            if isinstance(part, Answer):
+                self.history.append(
+                    followup.Turn(part.question, part.standalone_question, part.text)
+                )
+            yield part
+
+    def reset(self) -> None:
+        self.history.clear()
+
+
+def clean_question(question: str, limit: int) -> str:
+    """The question without control characters; refuses empty and over-long questions."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = " ".join(_CONTROL.sub(" ", question).split())
+    if not text:
+        raise QuestionError("the question is empty: ask something about your articles")
+    if len(text) > limit:
+        raise QuestionError(
+            f"the question is {len(text):,} characters long; the limit is {limit:,} "
+            "(setting ASSISTANT_ANSWER__MAX_QUESTION_CHARS)"
+        )
+    return text
+
+
+def make_filters(
+    source: str | Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    since: FilterValue = None,
+    until: FilterValue = None,
+    as_of: FilterValue = None,
+) -> Filters:
+    """Typed filters from user values; a bad date names the filter it was given for."""
+    chosen: list[str] = []
+    for value in (source, sources):
+        if isinstance(value, str):
+            chosen.extend(s.strip() for s in value.split(",") if s.strip())
+        elif value:
+            chosen.extend(str(s) for s in value)
+    return Filters(
+        sources=tuple(chosen),
+        since=_date("since", since),
+        until=_date("until", until),
+        as_of=_date("as_of", as_of),
+    )
+
+
+def _date(name: str, value: FilterValue) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise QuestionError(
+            f"the {name} filter {str(value)[:40]!r} is not a date: use YYYY-MM-DD"
+        ) from None

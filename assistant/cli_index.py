@@ -1,0 +1,91 @@
+"""`assistant index` and `assistant status`: fill the store and show what it holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from assistant.cli_common import add_store_options, settings_from
+from index import ArticleIndex
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("index", help="index articles from files and folders (incrementally)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    p.add_argument(
+        "--rebuild", action="store_true", help="re-embed everything with the current settings"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no per-file errors")
+    add_store_options(p)
+    p.set_defaults(run=run_index)
+
+    s = sub.add_parser("status", help="what the store holds")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    add_store_options(s)
+    s.set_defaults(run=run_status)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, rebuild=args.rebuild
+    )
+    bar = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        report = index.sync(args.paths, prune=args.prune, rebuild=args.rebuild, progress=bar)
+    finally:
+        bar.close()
+    if not args.quiet:
+        for error in report.errors:
+            print(f"failed: {error}", file=sys.stderr)
+    print(f"{report.chunks_added} chunks embedded in {report.seconds:.1f}s")
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+    )
+    stats = index.stats()
+    if args.json:
+        print(json.dumps(asdict(stats), indent=2))
+        return 0
+    print(f"store:           {stats.store}")
+    print(f"articles:        {stats.articles}")
+    print(f"chunks:          {stats.chunks}")
+    print(f"embedding model: {stats.embedding_model}")
+    print(f"chunking:        {stats.chunk_tokens} tokens, {stats.chunk_overlap} overlap")
+    print(f"sources:         {', '.join(stats.sources) or '-'}")
+    print(f"last sync:       {stats.last_sync or 'never'}")
+    return 0
+
+
+class _Progress:
+    """A tqdm bar on stderr: articles embedded, chunks per second, ETA. Silent when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.began = time.perf_counter()
+
+    def __call__(self, article_id: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="article", file=sys.stderr, dynamic_ncols=True)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

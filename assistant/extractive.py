@@ -1,0 +1,163 @@
+"""Extractive answers: the few retrieved sentences that best answer the question, cited.
+
+No LLM, so nothing is invented: every answer sentence is a verbatim sentence of a stored article,
+and its citation points at exactly that sentence. Sentences are scored by meaning (cosine of the
+question and sentence embeddings) and by wording (share of the question's keywords present),
+then picked greedily so that no two say the same thing (maximal marginal relevance). When no
+sentence is close enough to the question, the answer says plainly that the articles don't say.
+
+Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from index.sentences import split_sentences
+
+from assistant.passage import Passage
+from assistant.settings import AnswerSettings
+from assistant.types import AnswerSentence, Citation
+from index.keyword import Tokenizer
+
+_MIN_WORDS = 4
+_REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same thing
+_MEANING, _WORDING = 0.75, 0.25
+_tokenize = Tokenizer()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a passage, with absolute offsets into its article."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    meaning: float = 0.0
+    wording: float = 0.0
+
+    @property
+    def relevance(self) -> float:
+        return _MEANING * self.meaning + _WORDING * self.wording
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The chosen sentences, or (when `answered` is False) the best one of each passage."""
+
+    answered: bool
+    sentences: tuple[Candidate, ...]
+
+
+def candidates(passages: Sequence[Passage]) -> list[Candidate]:
+    out = []
+    for p in passages:
+        for s, e in split_sentences(p.text):
+            text = p.text[s:e]
+            if len(text.split()) >= _MIN_WORDS:
+                out.append(Candidate(p, p.start + s, p.start + e, text))
+    return out
+
+
+def choose(
+    question: str,
+    passages: Sequence[Passage],
+    embed: Callable[[list[str]], np.ndarray],
+    settings: AnswerSettings,
+) -> Extract:
+    """Pick up to `max_sentences` relevant, non-repeating sentences from the passages."""
+    pool = candidates(passages)
+    if not pool:
+        return Extract(False, ())
+    vectors = embed([question] + [c.text for c in pool])
+    q, sv = vectors[0], vectors[1:]
+    meaning = sv @ q
+    q_terms = set(_tokenize(question))
+    scored = [
+        Candidate(
+            c.passage,
+            c.start,
+            c.end,
+            c.text,
+            meaning=float(meaning[i]),
+            wording=_overlap(q_terms, c.text),
+        )
+        for i, c in enumerate(pool)
+    ]
+    best = max(range(len(scored)), key=lambda i: scored[i].relevance)
+    if scored[best].meaning < settings.min_relevance:
+        return Extract(False, tuple(_best_per_passage(scored, passages)))
+    floor = max(settings.min_relevance, 0.75 * scored[best].relevance)
+    chosen = [best]
+    while len(chosen) < settings.max_sentences:
+        pick, pick_value = -1, -1.0
+        for i, c in enumerate(scored):
+            if i in chosen or c.relevance < floor:
+                continue
+            similarity = max(float(sv[i] @ sv[j]) for j in chosen)
+            if similarity > _REDUNDANT:
+                continue
+            value = c.relevance - 0.3 * similarity
+            if value > pick_value:
+                pick, pick_value = i, value
+        if pick < 0:
+            break
+        chosen.append(pick)
+    return Extract(True, tuple(scored[i] for i in chosen))
+
+
+def compose(
+    extract: Extract, question: str
+) -> tuple[str, tuple[AnswerSentence, ...], tuple[Citation, ...]]:
+    """Answer text with `[n]` markers, its sentences, and one citation per quoted sentence."""
+    citations = tuple(_citation(n, c) for n, c in enumerate(extract.sentences, start=1))
+    if not extract.answered:
+        text = (
+            f"The indexed articles don't say: {question.strip()} "
+            "The closest passages found are listed below."
+        )
+        return text, (AnswerSentence(text, (), False, 0.0),), citations
+    sentences = tuple(
+        AnswerSentence(c.text, (n,), True, round(max(c.meaning, 0.0), 4))
+        for n, c in enumerate(extract.sentences, start=1)
+    )
+    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    return text, sentences, citations
+
+
+def _citation(n: int, c: Candidate) -> Citation:
+    p = c.passage
+    return Citation(
+        n=n,
+        article_id=p.article_id,
+        title=p.title,
+        source=p.source,
+        url=p.url,
+        published=p.published,
+        passage=p.text,
+        start=p.start,
+        end=p.end,
+        quote=c.text,
+        quote_start=c.start,
+        quote_end=c.end,
+        score=round(c.relevance, 4),
+    )
+
+
+def _overlap(q_terms: set[str], text: str) -> float:
+    if not q_terms:
+        return 0.0
+    return len(q_terms & set(_tokenize(text))) / len(q_terms)
+
+
+def _best_per_passage(scored: list[Candidate], passages: Sequence[Passage]) -> list[Candidate]:
+    """The most relevant sentence of each passage, in passage order: the closest evidence."""
+    out = []
+    for p in passages[:3]:
+        own = [c for c in scored if c.passage is p]
+        if own:
+            out.append(max(own, key=lambda c: c.relevance))
+    return out

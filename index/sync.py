@@ -1,0 +1,274 @@
+"""Bring the store in line with folders of articles: add new, replace changed, skip unchanged.
+
+Write order per batch of articles, chosen so that a process killed at any instant leaves a store
+that readers see as consistent and the next writer completes:
+
+    1. journal the article ids as pending           (meta collection)
+    2. upsert the new chunks (ids carry the hash)    (readers ignore them: hash not yet recorded)
+    3. upsert the article records with the new hash  (the switch: readers now see the new chunks)
+    4. delete the article's chunks of other hashes   (readers already ignore them)
+    5. clear the journal entries, advance the generation
+
+`recover` undoes whatever a killed writer left between 1 and 5.
+
+Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`index.article_index`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.chunk import chunk_spans
+from index.embed import Embedder
+from index.keyword import KeywordIndex
+from index.parse import discover, parse_file
+from index.records import (
+    ArticleRecord,
+    article_metadata,
+    chunk_id,
+    chunk_metadata,
+    record_from_metadata,
+)
+from index.store import ChromaStore
+from index.types import Article, Chunk, FileError, SyncReport
+
+Progress = Callable[[str, int, int], None]  # (article id, articles done, articles to index)
+
+
+@dataclass
+class _Batch:
+    articles: list[Article] = field(default_factory=list)
+    chunks: list[list[Chunk]] = field(default_factory=list)
+    updated: set[str] = field(default_factory=set)
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+
+def make_chunks(article: Article, embedder: Embedder, max_tokens: int, overlap: int) -> list[Chunk]:
+    spans = chunk_spans(article.text, embedder.count_tokens, max_tokens, overlap)
+    return [
+        Chunk(
+            id=chunk_id(article.id, article.content_hash, i),
+            article_id=article.id,
+            ordinal=i,
+            start=s,
+            end=e,
+            text=article.text[s:e],
+            title=article.title,
+            source=article.source,
+            url=article.url,
+            published=article.published,
+            content_hash=article.content_hash,
+        )
+        for i, (s, e) in enumerate(spans)
+    ]
+
+
+class Writer:
+    """Writes batches of articles into one set of collections, crash-safely."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        keyword: KeywordIndex,
+        records: dict[str, ArticleRecord],
+        max_tokens: int,
+        overlap: int,
+        batch_chunks: int = 256,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.keyword = keyword
+        self.records = records
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+        self.batch_chunks = batch_chunks
+        self.batch = _Batch()
+        self.chunks_written = 0
+
+    def add(self, article: Article) -> None:
+        chunks = make_chunks(article, self.embedder, self.max_tokens, self.overlap)
+        if article.id in self.records:
+            self.batch.updated.add(article.id)
+        self.batch.articles.append(article)
+        self.batch.chunks.append(chunks)
+        if self.batch.size >= self.batch_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, _Batch()
+        if not batch.articles:
+            return
+        ids = [a.id for a in batch.articles]
+        flat = [c for chunks in batch.chunks for c in chunks]
+        vectors = self.embedder.embed([c.text for c in flat])
+        self.store.journal_add(ids)
+        _add_chunks(self.store.chunks, flat, vectors)
+        self.store.articles.upsert(
+            ids=ids,
+            embeddings=[[1.0]] * len(ids),
+            documents=[a.text for a in batch.articles],
+            metadatas=[
+                article_metadata(a, len(c))
+                for a, c in zip(batch.articles, batch.chunks, strict=True)
+            ],
+        )
+        if batch.updated:
+            keep = {c.id for c in flat}
+            old = self.store.chunks.get(
+                where={"article_id": {"$in": sorted(batch.updated)}}, include=[]
+            )
+            stale = [i for i in old["ids"] if i not in keep]
+            if stale:
+                self.store.chunks.delete(ids=stale)
+        self.store.journal_clear(ids)
+        for article, chunks in zip(batch.articles, batch.chunks, strict=True):
+            meta = article_metadata(article, len(chunks))
+            self.records[article.id] = record_from_metadata(meta)
+            self.keyword.set_article(
+                article.id, article.content_hash, [(c.id, c.text) for c in chunks]
+            )
+        self.chunks_written += len(flat)
+        self.store.bump()
+        self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
+
+
+def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
+    """Upsert chunk nodes through llama-index's ChromaVectorStore."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    nodes = [
+        TextNode(
+            id_=c.id,
+            text=c.text,
+            embedding=vectors[i].tolist(),
+            metadata=chunk_metadata(c),
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.article_id)},
+        )
+        for i, c in enumerate(chunks)
+    ]
+    ChromaVectorStore(chroma_collection=collection).add(nodes)
+
+
+def remove_articles(
+    store: ChromaStore, keyword: KeywordIndex, records: dict[str, ArticleRecord], ids: Iterable[str]
+) -> int:
+    """Delete articles and all their chunks; returns how many were stored."""
+    present = [i for i in ids if i in records]
+    for start in range(0, len(present), 500):
+        part = present[start : start + 500]
+        store.journal_add(part)
+        store.articles.delete(ids=part)
+        store.chunks.delete(where={"article_id": {"$in": part}})
+        store.journal_clear(part)
+        for article_id in part:
+            records.pop(article_id, None)
+            keyword.remove_article(article_id)
+    if present:
+        store.bump()
+        keyword.generation = store.manifest.generation if store.manifest else -1
+    return len(present)
+
+
+def recover(store: ChromaStore) -> int:
+    """Finish what a killed writer left: drop chunks whose hash is not their article's record."""
+    pending = store.journal()
+    for article_id in pending:
+        got = store.articles.get(ids=[article_id], include=["metadatas"])
+        live = got["metadatas"][0]["content_hash"] if got["ids"] else None
+        chunks = store.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+        stale = [
+            i
+            for i, m in zip(chunks["ids"], chunks["metadatas"], strict=True)
+            if m.get("content_hash") != live
+        ]
+        if stale:
+            store.chunks.delete(ids=stale)
+    store.journal_clear(pending)
+    return len(pending)
+
+
+def sync_paths(
+    writer: Writer,
+    paths: list[Path],
+    max_bytes: int,
+    prune: bool,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Index the files under `paths` through `writer`; the heart of `ArticleIndex.sync`.
+
+    Files are parsed first (fast), so the embedding phase knows its total for the progress bar;
+    only new and changed articles are held in memory.
+    """
+    began = time.perf_counter()
+    files, errors = discover(paths)
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    seen: dict[str, str] = {}
+    failed_paths: set[str] = set()
+    todo: list[Article] = []
+    for root, path in files:
+        for item in parse_file(path, root, max_bytes):
+            if isinstance(item, FileError):
+                errors.append(item)
+                failed_paths.add(str(path.resolve()))
+                continue
+            if item.id in seen:
+                errors.append(
+                    FileError(
+                        str(path),
+                        f"duplicate article id {item.id!r}, first seen in {seen[item.id]}; "
+                        "give each article its own id",
+                    )
+                )
+                continue
+            seen[item.id] = str(path)
+            record = writer.records.get(item.id)
+            if record is not None and record.content_hash == item.content_hash and not force:
+                counts["unchanged"] += 1
+                continue
+            counts["updated" if record is not None else "added"] += 1
+            todo.append(item)
+    for done, article in enumerate(todo, start=1):
+        writer.add(article)
+        if progress:
+            progress(article.id, done, len(todo))
+    writer.flush()
+    if progress and todo:
+        progress("", len(todo), len(todo))
+    removed = _prune(writer, paths, set(seen), failed_paths) if prune else 0
+    return SyncReport(
+        added=counts["added"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        removed=removed,
+        failed=len(errors),
+        chunks_added=writer.chunks_written,
+        seconds=time.perf_counter() - began,
+        errors=tuple(errors),
+    )
+
+
+def _prune(writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[str]) -> int:
+    """Remove articles that came from under `paths` and are no longer there.
+
+    Articles of a file that failed to parse this time are kept: nothing stored is lost to a
+    file that is temporarily broken.
+    """
+    roots = [p.resolve() for p in paths]
+    gone = []
+    for record in writer.records.values():
+        if record.id in seen or not record.path or record.path in failed_paths:
+            continue
+        src = Path(record.path)
+        if any(src == r or r in src.parents for r in roots):
+            gone.append(record.id)
+    return remove_articles(writer.store, writer.keyword, writer.records, gone)

@@ -1,0 +1,127 @@
+"""Value objects that cross the index's boundary: articles, chunks, search hits, reports.
+
+All are frozen dataclasses with plain fields so they serialise to JSON with `dataclasses.asdict`.
+Nothing here knows about Chroma or llama-index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as parsed from a file or record.
+
+    `id` is stable across runs: the record's own id, else its url, else its path relative to the
+    indexed root (with `#line` for records of a jsonl/json list that have neither).
+    `published` is an ISO date (YYYY-MM-DD) or "" when unknown.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    author: str = ""
+    path: str = ""  # the file it came from, absolute
+    content_hash: str = ""  # sha256 of the fields that shape chunks and citations
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article; `text == article.text[start:end]` always holds."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found by a search, with the score of the search that found it (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which articles a search may return.
+
+    `sources`: only these outlets (empty: all). `since`/`until`: published date range, inclusive.
+    `as_of`: only articles published on or before this date (the news available on that day).
+    Articles without a known date are excluded as soon as any date bound is set.
+    """
+
+    sources: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    as_of: dt.date | None = None
+
+    @property
+    def latest(self) -> dt.date | None:
+        """The effective upper date bound: the earlier of `until` and `as_of`."""
+        bounds = [d for d in (self.until, self.as_of) if d is not None]
+        return min(bounds) if bounds else None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sources and self.since is None and self.latest is None
+
+
+@dataclass(frozen=True)
+class FileError:
+    """Why one file (or one line of it) was not indexed."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one `ArticleIndex.sync` did. `failed` counts files and records that were skipped."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    chunks_added: int = 0
+    seconds: float = 0.0
+    errors: tuple[FileError, ...] = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"removed {self.removed}, failed {self.failed}"
+        )
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What `assistant status` shows."""
+
+    articles: int
+    chunks: int
+    embedding_model: str
+    store: str
+    last_sync: str  # ISO timestamp, "" if never
+    chunk_tokens: int
+    chunk_overlap: int
+    sources: tuple[str, ...] = ()

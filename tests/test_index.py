@@ -1,0 +1,230 @@
+"""The article index on the real model and a real embedded Chroma: sync, re-sync, prune,
+rebuild, settings mismatch, per-file errors, and the one-writer lock."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index import IndexSettings, StoreLockedError, StoreMismatchError
+from tests.conftest import ROOT, SAMPLES
+from tests.helpers import consistency
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+def test_sync_indexes_samples_with_exact_offsets(open_index, articles):
+    index = open_index()
+    report = index.sync([articles])
+    assert report.failed == 0, report.errors
+    assert report.added == 5 and report.updated == 0
+    facts = consistency(index)
+    assert facts["articles"] == 5
+    assert facts["orphans"] == [] and facts["missing"] == [] and facts["duplicates"] == []
+    assert facts["keyword_matches_vectors"] and facts["journal"] == []
+    for record in index.records().values():
+        article = index.article(record.id)
+        chunks = index.chunks(record.id)
+        assert chunks, record.id
+        for chunk in chunks:
+            assert article.text[chunk.start : chunk.end] == chunk.text
+            assert chunk.title == record.title and chunk.published == record.published
+        assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+
+
+def test_chunks_fit_the_models_word_piece_limit(open_index, articles, embedder):
+    index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=16))
+    index.sync([articles])
+    for record in index.records().values():
+        for chunk in index.chunks(record.id):
+            assert embedder.count_tokens([chunk.text])[0] <= 64
+
+
+def test_unchanged_resync_embeds_nothing(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    again = index.sync([articles])
+    assert (again.added, again.updated, again.unchanged, again.chunks_added) == (0, 0, 5, 0)
+
+
+def test_changed_article_replaces_all_its_old_chunks(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    path = articles / "heatwave-europe.txt"
+    old = {r.id: r for r in index.records().values() if r.path == str(path.resolve())}
+    ((article_id, old_record),) = old.items()
+    path.write_text(path.read_text() + "\n\nFirefighters said the zebra crossing melted.\n")
+    report = index.sync([articles])
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
+    new_record = index.records()[article_id]
+    assert new_record.content_hash != old_record.content_hash
+    facts = consistency(index)
+    assert facts["orphans"] == [] and facts["duplicates"] == [] and facts["missing"] == []
+    hits = index.keyword_search("zebra crossing melted", 3)
+    assert hits and hits[0].chunk.article_id == article_id
+
+
+def test_prune_removes_articles_whose_files_are_gone(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    (articles / "interest-rates.json").unlink()
+    report = index.sync([articles], prune=True)
+    assert report.removed == 2
+    assert index.stats().articles == 3
+    assert consistency(index)["orphans"] == []
+    assert index.keyword_search("Federal Reserve inflation", 5) == []
+
+
+def test_prune_keeps_articles_of_a_file_that_now_fails(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    (articles / "interest-rates.json").write_text("{ broken")
+    report = index.sync([articles], prune=True)
+    assert report.removed == 0 and report.failed == 1
+    assert index.stats().articles == 5
+
+
+def test_remove_by_id(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    assert index.remove(["sample-fed-2022-06-15", "no-such-id"]) == 1
+    assert "sample-fed-2022-06-15" not in index.records()
+    assert consistency(index)["orphans"] == []
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(open_index, articles):
+    (articles / "empty.txt").write_text("")
+    (articles / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    (articles / "bad.jsonl").write_text('{"title": "ok", "text": "Fine text here."}\n{oops\n')
+    (articles / "notes.docx").write_text("unsupported")
+    report = open_index().sync([articles, articles / "missing-folder"])
+    named = {Path(e.path).name for e in report.errors}
+    assert {"empty.txt", "binary.txt", "bad.jsonl", "notes.docx", "missing-folder"} <= named
+    assert any(e.line == 2 for e in report.errors if e.path.endswith("bad.jsonl"))
+    assert report.added == 6  # 5 samples + the good jsonl line
+
+
+def test_store_refuses_other_chunk_settings_and_rebuild_switches(open_index, articles, store_dir):
+    index = open_index()
+    index.sync([articles])
+    with pytest.raises(StoreMismatchError, match="--rebuild"):
+        open_index(IndexSettings(chunk_tokens=100))
+    before = index.stats().chunks
+    # only --rebuild may open the store with the new settings, and it re-embeds everything
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "index",
+            str(articles),
+            "--store",
+            str(store_dir),
+            "--rebuild",
+            "--quiet",
+        ],
+        env={**_env(), "ASSISTANT_INDEX__CHUNK_TOKENS": "100"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("added 0, updated 5")
+    reopened = open_index(IndexSettings(chunk_tokens=100))
+    stats = reopened.stats()
+    assert stats.articles == 5 and stats.chunks > before
+    facts = consistency(reopened)
+    assert facts["orphans"] == [] and facts["missing"] == []
+
+
+def test_second_writer_stops_naming_the_holder(open_index, articles, store_dir):
+    index = open_index()
+    index.sync([articles])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; sys.argv=['assistant','index','held']; "
+            "from index.lock import WriteLock; from pathlib import Path; "
+            f"l=WriteLock(Path({str(store_dir)!r}), 5).__enter__(); print('locked', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        waiting = open_index(IndexSettings(lock_timeout=0.5))
+        with pytest.raises(StoreLockedError, match=f"process {holder.pid}"):
+            waiting.sync([articles])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert open_index(IndexSettings(lock_timeout=5)).sync([articles]).unchanged == 5
+
+
+def test_cli_index_and_status(articles, store_dir, tmp_path):
+    (articles / "empty.md").write_text("   \n")
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", str(articles), "--store", str(store_dir)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stderr
+    assert (
+        run.stdout.strip().splitlines()[-1]
+        == "added 5, updated 0, unchanged 0, removed 0, failed 1"
+    )
+    assert "empty.md" in run.stderr and "Traceback" not in run.stderr
+    status = subprocess.run(
+        [sys.executable, "-m", "assistant", "status", "--json", "--store", str(store_dir)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    data = json.loads(status.stdout)
+    assert data["articles"] == 5 and data["chunks"] >= 5 and data["last_sync"]
+    missing = subprocess.run(
+        [sys.executable, "-m", "assistant", "status", "--store", str(tmp_path / "nothing")],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert missing.returncode == 1 and "no store" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    usage = subprocess.run(
+        [sys.executable, "-m", "assistant", "index"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert usage.returncode == 2
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env.pop("ASSISTANT_STORE", None)
+    return env
