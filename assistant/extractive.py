@@ -3,7 +3,8 @@
 No LLM, so nothing is invented: every answer sentence is a verbatim sentence of a stored article,
 and its citation points at exactly that sentence. Sentences are scored by meaning (cosine of the
 question and sentence embeddings) and by wording (share of the question's keywords present),
-then picked greedily so that no two say the same thing (maximal marginal relevance). When no
+with a small bonus for holding the kind of thing the question asks for (a cause for "why", a
+number for "how many", a date for "when", a name for "who"), then picked greedily so that no two say the same thing (maximal marginal relevance). When no
 sentence is close enough to the question, the answer says plainly that the articles don't say.
 
 Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
@@ -12,6 +13,7 @@ Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,32 @@ _MIN_WORDS = 4
 _REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same thing
 _MEANING, _WORDING = 0.75, 0.25
 _tokenize = Tokenizer()
+_TYPE_BONUS = 0.08
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
+_DATE = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|last (?:week|month|year))\b"
+)
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|"
+                     r"thousand|million|billion|percent)\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
+                    r"in response to|to (?:counter|deter|show|protect|help|support))\b",
+                    re.IGNORECASE)
+
+
+def expected_answer(question: str) -> re.Pattern[str] | None:
+    """What a sentence holding the specific answer contains, judged from the question word."""
+    q = question.lower()
+    if re.search(r"\bwhy\b|\bwhat (?:was|is) the reason\b", q):
+        return _CAUSE
+    if re.search(r"\bhow (?:many|much|long|old|far|big|high|hot|cold)\b|\bwhat (?:percentage|number|share)\b", q):
+        return _NUMBER
+    if re.search(r"\bwhen\b|\bwhat (?:year|day|date|month)\b", q):
+        return _DATE
+    if re.search(r"\bwho\b|\bwhose\b|\bwhom\b", q):
+        return _NAME
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,9 +67,11 @@ class Candidate:
     meaning: float = 0.0
     wording: float = 0.0
 
+    answer_type: float = 0.0
+
     @property
     def relevance(self) -> float:
-        return _MEANING * self.meaning + _WORDING * self.wording
+        return _MEANING * self.meaning + _WORDING * self.wording + self.answer_type
 
 
 @dataclass(frozen=True)
@@ -76,6 +106,7 @@ def choose(
     q, sv = vectors[0], vectors[1:]
     meaning = sv @ q
     q_terms = set(_tokenize(question))
+    wanted = expected_answer(question)
     scored = [
         Candidate(
             c.passage,
@@ -84,11 +115,12 @@ def choose(
             c.text,
             meaning=float(meaning[i]),
             wording=_overlap(q_terms, c.text),
+            answer_type=_TYPE_BONUS if wanted and _holds(wanted, c.text, question) else 0.0,
         )
         for i, c in enumerate(pool)
     ]
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
-    if scored[best].meaning < settings.min_relevance:
+    if scored[best].relevance - scored[best].answer_type < settings.min_relevance:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
     floor = max(settings.min_relevance, 0.75 * scored[best].relevance)
     chosen = [best]
@@ -145,6 +177,11 @@ def _citation(n: int, c: Candidate) -> Citation:
         quote_end=c.end,
         score=round(c.relevance, 4),
     )
+
+
+def _holds(pattern: re.Pattern[str], text: str, question: str) -> bool:
+    """Whether the text has a match of the expected kind that the question itself lacks."""
+    return any(m.group(0) not in question for m in pattern.finditer(text))
 
 
 def _overlap(q_terms: set[str], text: str) -> float:

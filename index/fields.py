@@ -103,7 +103,7 @@ def to_article(record: Record, fallback_id: str, path: str) -> Article:
         raise RecordError(f"record has no text (expected a non-empty field: {names})")
     if not isinstance(text_value, str):
         raise RecordError(
-            f"field '{_alias_used(fields, 'text')}' is {_json_type(text_value)}, expected a string"
+            f"field '{_alias_used(fields, 'text')}' is {json_type(text_value)}, expected a string"
         )
     text = normalise_text(text_value)
     if not text:
@@ -155,7 +155,7 @@ def _scalar(value: object, fields: Mapping[str, object], name: str) -> str:
     if isinstance(value, dict) and isinstance(value.get("name"), str):
         return str(value["name"])  # schema.org style {"name": "Jane Doe"}
     raise RecordError(
-        f"field '{_alias_used(fields, name)}' is {_json_type(value)}, expected a string"
+        f"field '{_alias_used(fields, name)}' is {json_type(value)}, expected a string"
     )
 
 
@@ -168,12 +168,12 @@ def _as_id(fields: Mapping[str, object]) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise RecordError(
-        f"field '{_alias_used(fields, 'id')}' is {_json_type(value)}, "
+        f"field '{_alias_used(fields, 'id')}' is {json_type(value)}, "
         "expected a string or an integer"
     )
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     """The JSON name of a value's type, as the user wrote it in the file."""
     if value is None:
         return "null"
@@ -188,9 +188,6 @@ def _json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-
-
-json_type = _json_type
 
 
 # ---- dates -------------------------------------------------------------------------------------
@@ -220,7 +217,7 @@ _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _MONTH = r"(?P<month>[a-z]+)\.?"
 _YEAR = r"(?P<year>\d{4})"
-_REST = r"(?:[\s,T].*)?$"  # a time or zone may follow the date
+_REST = r"(?:[\s,t].*)?$"  # a time or zone may follow the date (text is lower-cased)
 _DATE_SHAPES = [
     re.compile(rf"^{_YEAR}[-/](?P<mnum>\d{{1,2}})[-/]{_DAY}{_REST}"),  # 2022-06-12[T10:00Z]
     re.compile(rf"^{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}{_REST}"),  # June 12, 2022
@@ -233,8 +230,9 @@ def iso_date(value: object) -> str:
     """`YYYY-MM-DD` for a date in any accepted shape, else "" (an unknown date is no error).
 
     Accepted: ISO dates and datetimes (the date as written, not shifted to UTC), `June 12, 2022`,
-    `12 June 2022`, RFC 2822, unix timestamps (seconds, or milliseconds when that large) given
-    as numbers or digit strings.
+    `12 June 2022`, RFC 2822, `20220612`, unix timestamps (seconds, or milliseconds when that
+    large) given as numbers or digit strings. Numbers below 1e8 (before 1973) are taken for
+    years or counters, not timestamps.
     """
     if isinstance(value, bool) or value is None:
         return ""
@@ -243,6 +241,8 @@ def iso_date(value: object) -> str:
     if not isinstance(value, str):
         return ""
     text = value.strip()
+    if len(text) == 8 and text.isdigit():  # 20220612
+        return _valid_date({"year": text[:4], "mnum": text[4:6], "day": text[6:]})
     if _NUMBER.match(text):
         return _from_timestamp(float(text))
     for shape in _DATE_SHAPES:
@@ -269,6 +269,8 @@ def _valid_date(parts: Mapping[str, str | None]) -> str:
 
 
 def _from_timestamp(seconds: float) -> str:
+    if abs(seconds) < 1e8:
+        return ""
     if abs(seconds) >= 1e11:  # beyond year 5138 in seconds: it must be milliseconds
         seconds /= 1000
     try:

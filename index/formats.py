@@ -20,6 +20,9 @@ from index.types import FileError
 
 Item = Record | FileError
 
+# Fewer words than this after boilerplate removal: a menu or teaser page, not an article.
+# (trafilatura falls back to any text on the page when it finds no main content.)
+MIN_HTML_WORDS = 15
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 8192
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -30,11 +33,14 @@ _FILENAME_TITLE = re.compile(r"(^microsoft \w+ - )|\.(docx?|odt|rtf|pdf|indd|pag
 
 
 def binary_reason(sample: bytes) -> str | None:
-    """Why `sample` (the start of a file) is not text, or None when it may be text."""
+    """Why `sample` (a file, or its start) is not text, or None when it may be text."""
     if sample.startswith(_UTF16_BOMS):
         return "is UTF-16 encoded; save it as UTF-8"
     if b"\x00" in sample:
-        return "looks binary (it contains NUL bytes), not text; check that the file is what its extension says"
+        return (
+            "looks binary (it contains NUL bytes), not text; check that the file is what its "
+            "extension says"
+        )
     return None
 
 
@@ -124,10 +130,12 @@ def read_html(text: str, path: str) -> Iterator[Item]:
         return
     meta: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
     body = meta.get("text")
-    if not isinstance(body, str) or not body.strip():
+    words = len(body.split()) if isinstance(body, str) else 0
+    if words < MIN_HTML_WORDS:
+        found = f"only {words} words of text" if words else "no text"
         yield FileError(
             path,
-            "no article text found in the HTML (only navigation or boilerplate, or too short); "
+            f"no article text in the HTML ({found}: navigation, a teaser or an empty page); "
             "save the article page itself, or its text as .txt",
         )
         return
@@ -254,7 +262,7 @@ def read_jsonl(stream: BinaryIO, path: str) -> Iterator[Item]:
 
 def _jsonl_line(text: str, path: str, number: int) -> Iterator[Item]:
     try:
-        value = json.loads(text)
+        value = json.loads(text.rstrip())  # the line end would put errors on "line 2"
     except json.JSONDecodeError as err:
         yield FileError(
             path, f"malformed JSON at column {err.colno}: {err.msg}; fix or remove the line", number

@@ -10,6 +10,7 @@ knows about chunks or the store.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -39,6 +40,7 @@ _TEXT_READERS: dict[str, Callable[[str, str], Iterator[Item]]] = {
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset({*_TEXT_READERS, ".jsonl", ".pdf"})
 _MB = 1024 * 1024
+_NOT_REGULAR = "is not a regular file (a pipe, socket, device or folder); not read"
 
 
 def discover(paths: Sequence[Path | str]) -> tuple[list[tuple[Path, Path]], list[FileError]]:
@@ -78,6 +80,8 @@ class _Found:
     def add(self, root: Path, path: Path) -> None:
         if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
             self.error(path, _unsupported(path))
+        elif not path.is_file():
+            self.error(path, _NOT_REGULAR)
         elif not os.access(path, os.R_OK):
             self.error(path, _os_reason(PermissionError(), "file"))
         elif (real := path.resolve()) not in self._seen:
@@ -106,10 +110,14 @@ class _Found:
             elif entry.is_file():
                 self.add(root, path)
             else:
-                self.error(path, "is not a regular file (a pipe, socket or device)")
+                self.error(path, _NOT_REGULAR)
 
     def _link_ok(self, root: Path, link: Path) -> bool:
-        target = link.resolve()
+        try:
+            target = link.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a loop of links
+            self.error(link, "is a loop of symbolic links; not followed")
+            return False
         if not target.is_relative_to(root.resolve()):
             self.error(
                 link,
@@ -135,10 +143,14 @@ def parse_file(path: Path, root: Path, max_bytes: int) -> Iterator[Article | Fil
         yield FileError(where, _unsupported(path))
         return
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as err:
         yield FileError(where, _os_reason(err, "file"))
         return
+    if not stat.S_ISREG(info.st_mode):  # reading a pipe would block forever
+        yield FileError(where, _NOT_REGULAR)
+        return
+    size = info.st_size
     if size > max_bytes:
         yield FileError(where, _too_big(size, max_bytes))
         return
