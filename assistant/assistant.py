@@ -145,7 +145,7 @@ class Assistant:
             return question
         if self.llm is not None and self.prompts is not None:
             lines = "\n".join(f"Q: {t.standalone}\nA: {t.answer}" for t in history[-3:])
-            prompt = self.prompts.condense.format(history=lines, question=question)
+            prompt = self.prompts.render_condense(lines, question)
             rewritten = self.llm.complete([{"role": "user", "content": prompt}]).strip()
             return rewritten.splitlines()[0] if rewritten else question
         return followup.rewrite(question, history)

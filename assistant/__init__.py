@@ -1,0 +1,56 @@
+"""The news assistant: questions in, short answers citing the exact sentences they came from.
+
+    from assistant import Assistant
+    assistant = Assistant.open(".assistant")
+    answer = assistant.ask("Why did Japan attend the Madrid summit?")
+    print(answer.text)
+    for c in answer.citations:
+        print(c.n, c.title, c.quote)
+
+Names are imported on first use, so the command line starts quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant, Conversation
+    from assistant.errors import (
+        LLMError,
+        NewsAssistantError,
+        PromptError,
+        QuestionError,
+        SettingsError,
+        StoreError,
+        StoreLockedError,
+        StoreMismatchError,
+    )
+    from assistant.settings import Settings
+    from assistant.types import Answer, AnswerSentence, Citation
+
+_HOME = {
+    "Assistant": "assistant.assistant",
+    "Conversation": "assistant.assistant",
+    "Answer": "assistant.types",
+    "AnswerSentence": "assistant.types",
+    "Citation": "assistant.types",
+    "Settings": "assistant.settings",
+    "LLMError": "assistant.errors",
+    "NewsAssistantError": "assistant.errors",
+    "PromptError": "assistant.errors",
+    "QuestionError": "assistant.errors",
+    "SettingsError": "assistant.errors",
+    "StoreError": "assistant.errors",
+    "StoreLockedError": "assistant.errors",
+    "StoreMismatchError": "assistant.errors",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)
