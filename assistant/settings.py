@@ -71,6 +71,13 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     max_tokens: int = Field(400, ge=16, le=8192, description="Most tokens in one answer.")
     timeout: float = Field(120.0, gt=0, description="Seconds to wait for the server.")
+    retries: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Times a request that failed for a passing reason (connection, rate limit, "
+        "server error) is retried before the error is shown.",
+    )
     context_window: int = Field(4096, ge=512, description="Context window of the model, in tokens.")
 
 
@@ -82,6 +89,20 @@ class WebSettings(BaseModel):
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file a reader may upload.")
     concurrency_limit: int = Field(
         4, ge=1, le=64, description="Questions answered at once; more wait in the queue."
+    )
+    articles: list[Path] = Field(
+        default_factory=list,
+        description="Folders indexed at start-up and synced (with pruning) by the page's "
+        "Re-index button; `--articles` on the command line.",
+    )
+    examples: list[str] = Field(
+        default_factory=lambda: [
+            "Why did Japan attend the Madrid summit?",
+            "How hot did it get in Britain during the heatwave?",
+            "By how much did the Fed raise interest rates?",
+            "What did the Webb telescope's first images show?",
+        ],
+        description="Example questions offered on an empty chat (the defaults suit samples/).",
     )
 
 

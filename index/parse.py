@@ -151,7 +151,7 @@ def parse_file(path: Path, root: Path, max_bytes: int) -> Iterator[Article | Fil
         yield FileError(where, _NOT_REGULAR)
         return
     size = info.st_size
-    if size > max_bytes:
+    if size > max_bytes and ext != ".jsonl":  # a jsonl file is streamed: its limit is per line
         yield FileError(where, _too_big(size, max_bytes))
         return
     if size == 0:
@@ -171,7 +171,7 @@ def _records(path: Path, ext: str, max_bytes: int) -> Iterator[Item]:
     try:
         with path.open("rb") as stream:
             if ext == ".jsonl":
-                yield from read_jsonl(stream, where)
+                yield from read_jsonl(stream, where, max_bytes)
                 return
             data = stream.read(max_bytes + 1)
     except OSError as err:

@@ -38,7 +38,7 @@ class IndexSettings(BaseModel):
         40, ge=0, le=1024, description="Word pieces shared by consecutive chunks (whole sentences)."
     )
     max_file_mb: float = Field(
-        20.0, gt=0, description="Files larger than this many megabytes are skipped with an error."
+        20.0, gt=0, description="Files (for .jsonl: lines) larger than this many megabytes are skipped with an error."
     )
     embed_batch_size: int = Field(
         64, ge=1, le=4096, description="Chunks embedded per model call."

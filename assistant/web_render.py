@@ -1,0 +1,344 @@
+"""HTML and chat text for the web page: answers, source cards, index status, upload reports.
+
+Everything that reaches the browser from an article, a file name or a question passes through
+`esc` (HTML-escaped text) and links through `safe_url` (http and https only), so markup or script
+inside an article is shown as text and never runs. Pure functions of value objects; no Gradio here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.types import Answer, Citation
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]~|$#])")
+_CONTEXT = 220  # characters of passage shown either side of the quote before eliding
+
+
+def esc(text: object) -> str:
+    """Text made safe to place inside HTML elements and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def chat_text(text: str) -> str:
+    """Plain text for a chat bubble, which renders Markdown and HTML: both are neutralised."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def safe_url(url: str) -> str | None:
+    """The URL, escaped for an href, if it is an absolute http(s) link; otherwise None."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return esc(url)
+
+
+def nice_date(iso: str) -> str:
+    """'2022-06-30' as '30 Jun 2022'; anything else unchanged."""
+    try:
+        return dt.date.fromisoformat(iso[:10]).strftime("%-d %b %Y")
+    except ValueError:
+        return iso
+
+
+def nice_time(iso: str) -> str:
+    """An ISO timestamp as 'YYYY-MM-DD HH:MM UTC' (or as given when it does not parse)."""
+    if not iso:
+        return "never"
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# -- the chat bubble ----------------------------------------------------------------------------
+def streaming_markdown(text: str) -> str:
+    """The answer as it arrives, with a cursor."""
+    return chat_text(text) + " ▍"
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The final, checked answer: sentences with their [n] markers; unsupported ones flagged."""
+    if not answer.answered and answer.mode == "extractive":
+        return (
+            "**The indexed articles don't answer this.** "
+            "The closest passages found are shown under *Sources*; rephrasing, or widening "
+            "the filters, may help."
+        )
+    parts = []
+    for s in answer.sentences:
+        marks = "".join(f' <span class="na-cite">[{n}]</span>' for n in s.citations)
+        if s.supported:
+            parts.append(chat_text(s.text) + marks)
+        else:
+            parts.append(
+                f'<span class="na-unsupported">~~{chat_text(s.text)}~~</span> '
+                "<em>(unsupported: no cited passage says this)</em>"
+            )
+    text = " ".join(parts) or chat_text(answer.text)
+    if not answer.answered:
+        text = "**No sentence of this answer is supported by the articles.** " + text
+    return text + "\n\n" + _footer(answer)
+
+
+def _footer(answer: Answer) -> str:
+    n = len(answer.citations)
+    bits = [f"{n} source{'s' if n != 1 else ''}"]
+    bits.append(f"written by {chat_text(answer.model)}" if answer.model else "quoted verbatim")
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        bits.append(f"read as “{chat_text(answer.standalone_question)}”")
+    bits.append(f"{answer.seconds:.1f} s")
+    return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+def error_markdown(message: str) -> str:
+    return "⚠️ " + chat_text(message)
+
+
+# -- the sources panel --------------------------------------------------------------------------
+def sources_placeholder(articles: int) -> str:
+    if not articles:
+        body = (
+            "<strong>No articles yet.</strong> Upload articles in the <em>Articles</em> tab "
+            "to start; they are searchable as soon as they are indexed."
+        )
+    else:
+        body = (
+            "Ask a question: the sources of the answer appear here, each with the cited "
+            'sentence <span class="na-demo-mark">highlighted</span> in its passage.'
+        )
+    return f'<div class="na-sources"><div class="na-empty">{body}</div></div>'
+
+
+def sources_html(answer: Answer) -> str:
+    """Numbered source cards for one answer (or its closest passages when it declined)."""
+    if answer.answered:
+        head = "Sources"
+        note = ""
+    else:
+        head = "Closest passages"
+        note = (
+            '<p class="na-note">The articles don\'t answer this question; '
+            "these passages came closest.</p>"
+        )
+    if answer.mode == "llm":
+        checked = sum(1 for s in answer.sentences if s.supported)
+        note += (
+            f'<p class="na-note">{checked} of {len(answer.sentences)} sentences of the answer '
+            "are supported by these passages.</p>"
+        )
+    cards = "".join(citation_card(c) for c in answer.citations) or (
+        '<div class="na-empty">No passage matched the question and filters.</div>'
+    )
+    return (
+        f'<div class="na-sources"><div class="na-head"><span>{head}</span>'
+        f'<span class="na-for">{esc(answer.question)}</span></div>{note}{cards}</div>'
+    )
+
+
+def citation_card(c: Citation) -> str:
+    url = safe_url(c.url)
+    title = esc(c.title or c.article_id)
+    if url:
+        title = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+    meta = [esc(x) for x in (c.source, nice_date(c.published)) if x]
+    if url:
+        meta.append(f'<span class="na-host">{esc(urlsplit(c.url).netloc)}</span>')
+    shown, full = passage_html(c)
+    more = (
+        f'<details class="na-full"><summary>Whole passage</summary><p>{full}</p></details>'
+        if shown != full
+        else ""
+    )
+    return (
+        f'<div class="na-card" id="na-source-{c.n}"><div class="na-card-top">'
+        f'<span class="na-n">{c.n}</span><div><div class="na-title">{title}</div>'
+        f'<div class="na-meta">{" · ".join(meta)}</div></div></div>'
+        f'<p class="na-passage">{shown}</p>{more}</div>'
+    )
+
+
+def passage_html(c: Citation) -> tuple[str, str]:
+    """(the passage around the quote, the whole passage), with the quote in <mark>.
+
+    The quote is located by its offsets; if they do not point at it (they always should), by
+    searching for its text, and failing that the quote is shown on its own.
+    """
+    a, b = c.quote_start - c.start, c.quote_end - c.start
+    if not (0 <= a <= b <= len(c.passage)) or c.passage[a:b] != c.quote:
+        found = c.passage.find(c.quote) if c.quote else -1
+        if found < 0:
+            quote = f"<mark>{esc(c.quote)}</mark>"
+            return quote, quote
+        a, b = found, found + len(c.quote)
+    before, quote, after = c.passage[:a], c.passage[a:b], c.passage[b:]
+    full = f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}"
+    if len(before) > _CONTEXT:
+        before = "… " + before[-_CONTEXT:].split(" ", 1)[-1]
+    if len(after) > _CONTEXT:
+        after = after[:_CONTEXT].rsplit(" ", 1)[0] + " …"
+    return f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}", full
+
+
+# -- index status and upload reports ------------------------------------------------------------
+def status_html(stats: Mapping[str, Any], empty_hint: bool = True) -> str:
+    """The index status panel: articles, chunks, embedding model, answer mode, last sync."""
+    mode = (
+        f"LLM: {esc(stats['model'])}" if stats.get("mode") == "llm" else "extractive (no LLM)"
+    )
+    rows = [
+        ("Articles", f"{stats['articles']:,}"),
+        ("Chunks", f"{stats['chunks']:,}"),
+        ("Embedding model", esc(stats["embedding_model"])),
+        ("Answers", mode),
+        ("Last sync", esc(nice_time(stats["last_sync"]))),
+        ("Sources", esc(", ".join(stats["sources"]) or "–")),
+        ("Store", f"<code>{esc(stats['store'])}</code>"),
+    ]
+    cells = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    hint = ""
+    if empty_hint and not stats["articles"]:
+        hint = '<p class="na-hint">The index is empty: upload articles to start.</p>'
+    return f'<div class="na-status">{hint}<dl>{cells}</dl></div>'
+
+
+def header_html(stats: Mapping[str, Any] | None) -> str:
+    """Title, subtitle, and one line on what is indexed and how answers are made."""
+    title = (
+        "<h1>News assistant</h1><p>Ask about your news articles: every answer cites the exact "
+        "sentences it comes from.</p>"
+    )
+    if stats is None:
+        return title + '<div class="na-line">&nbsp;</div>'
+    if not stats["articles"]:
+        return title + (
+            '<div class="na-line na-warn">No articles indexed yet: upload articles in the '
+            "<em>Articles</em> tab to start.</div>"
+        )
+    n, k = stats["articles"], len(stats["sources"])
+    how = (
+        f"answers by {esc(stats['model'])}, checked against the articles"
+        if stats.get("mode") == "llm"
+        else "answers quoted from the articles"
+    )
+    return title + (
+        f'<div class="na-line">{n:,} article{"s" if n != 1 else ""} from {k} '
+        f"source{'s' if k != 1 else ''} · {how} · "
+        f"last sync {esc(nice_time(stats['last_sync']))}</div>"
+    )
+
+
+def report_html(report: Mapping[str, Any]) -> str:
+    """What an upload or re-index did, file by file."""
+    items = []
+    for f in report.get("files", ()):
+        ok = f["status"] in ("indexed", "unchanged")
+        icon = "✓" if ok else "✗"
+        detail = esc(f.get("reason") or f["status"])
+        items.append(
+            f'<li class="{"na-ok" if ok else "na-bad"}"><span class="na-icon">{icon}</span> '
+            f"<strong>{esc(f['name'])}</strong> — {detail}</li>"
+        )
+    errors = _lines(report.get("errors", ()))
+    summary = esc(report.get("summary", ""))
+    return (
+        f'<div class="na-report"><p class="na-summary">{summary}</p>'
+        f"<ul>{''.join(items)}{errors}</ul></div>"
+    )
+
+
+def _lines(errors: Iterable[str]) -> str:
+    return "".join(
+        f'<li class="na-bad"><span class="na-icon">✗</span> {esc(e)}</li>' for e in errors
+    )
+
+
+def examples_list(questions: Sequence[str]) -> list[dict[str, str]]:
+    return [{"text": q} for q in questions]
+
+
+def note(message: str) -> str:
+    """An inline warning under the filters."""
+    return f'<div class="na-inline-note">⚠️ {esc(message)}</div>'
+
+
+def searching_html(question: str) -> str:
+    return (
+        f'<div class="na-sources"><div class="na-head"><span>Sources</span>'
+        f'<span class="na-for">{esc(question)}</span></div>'
+        '<div class="na-empty">Searching the articles …</div></div>'
+    )
+
+
+def folders_html(folders: Sequence[Any], uploads: Any) -> str:
+    """Which folders the Re-index button syncs."""
+    listed = "".join(f"<li><code>{esc(f)}</code></li>" for f in folders)
+    return (
+        '<div class="na-folders"><p><strong>Re-index</strong> brings the index in line with '
+        "these folders: new and changed files are indexed, unchanged ones skipped, and articles "
+        f"whose files are gone removed.</p><ul>{listed}<li><code>{esc(uploads)}</code> "
+        "(uploads)</li></ul></div>"
+    )
+
+
+CSS = """
+.gradio-container { max-width: 1360px !important; margin: 0 auto; }
+#na-header h1 { font-family: 'Lora', Georgia, serif; font-size: 2rem; font-weight: 600;
+  margin: 0; }
+#na-header p { margin: 2px 0 0 0; color: var(--body-text-color-subdued); }
+.na-line { color: var(--body-text-color-subdued); font-size: 0.86rem; margin-top: 6px; }
+.na-warn { color: #b45309; font-weight: 600; }
+#na-chat .na-cite { color: var(--color-accent); font-weight: 600; font-size: 0.85em; }
+#na-chat .na-unsupported { color: var(--body-text-color-subdued); }
+#na-chat sub { color: var(--body-text-color-subdued); font-size: 0.8em; vertical-align: baseline; }
+.na-filters { padding: 4px; }
+.na-inline-note { color: #b91c1c; font-size: 0.9rem; padding: 4px 10px; }
+.na-sources { display: flex; flex-direction: column; gap: 10px; margin-top: 10px; }
+.na-head { display: flex; flex-direction: column; gap: 2px; }
+.na-head > span:first-child { font-weight: 700; font-size: 1.05rem; }
+.na-for { color: var(--body-text-color-subdued); font-size: 0.85rem; font-style: italic; }
+.na-note { margin: 0; font-size: 0.88rem; color: #92400e; }
+.na-empty { color: var(--body-text-color-subdued); padding: 14px; border: 1px dashed
+  var(--border-color-primary); border-radius: 10px; font-size: 0.92rem; }
+.na-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
+  background: var(--background-fill-primary); box-shadow: 0 1px 2px rgba(0,0,0,0.04); }
+.na-card-top { display: flex; gap: 10px; align-items: flex-start; }
+.na-n { flex: none; width: 1.6rem; height: 1.6rem; border-radius: 50%; display: inline-flex;
+  align-items: center; justify-content: center; font-weight: 700; font-size: 0.85rem;
+  background: var(--color-accent-soft); color: var(--color-accent); }
+.na-title { font-family: 'Lora', Georgia, serif; font-weight: 600; line-height: 1.3;
+  font-size: 1.02rem; }
+.na-title a { color: inherit; text-decoration: none; }
+.na-title a:hover { text-decoration: underline; }
+.na-meta { color: var(--body-text-color-subdued); font-size: 0.82rem; margin-top: 2px; }
+.na-host { font-family: var(--font-mono); font-size: 0.78rem; }
+.na-passage { margin: 8px 0 0 0; font-size: 0.9rem; line-height: 1.5;
+  color: var(--body-text-color); }
+.na-sources mark, .na-demo-mark { background: #fde68a; color: inherit; padding: 0 2px;
+  border-radius: 3px; }
+.na-full { margin-top: 6px; font-size: 0.85rem; }
+.na-full summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.na-status dl { display: grid; grid-template-columns: max-content 1fr; gap: 6px 14px; margin: 0; }
+.na-status dt { color: var(--body-text-color-subdued); }
+.na-status dd { margin: 0; font-weight: 600; word-break: break-all; }
+.na-hint { color: #b45309; font-weight: 600; }
+.na-report ul { list-style: none; padding: 0; margin: 0; }
+.na-report li { padding: 3px 0; }
+.na-ok .na-icon { color: #15803d; font-weight: 700; }
+.na-bad .na-icon { color: #b91c1c; font-weight: 700; }
+.na-summary { font-weight: 600; margin: 4px 0; }
+.na-folders { font-size: 0.88rem; color: var(--body-text-color-subdued); }
+"""

@@ -1,0 +1,206 @@
+"""Answer quality on the RealTime QA dev questions: `assistant eval` with each retrieval mode
+(dense, BM25, hybrid), with and without answering as of the day each question was asked, in one
+table beside the RealTime QA paper's baselines, into docs/evaluation.md.
+
+Each row is exactly `assistant eval QUESTIONS --store STORE --mode MODE [--as-of-field
+asked_on]`; they run in one process so the model and the store are loaded once.
+
+    .venv/bin/python bench/quality.py --store .bench-store
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    QUESTIONS,
+    add_output_options,
+    bar_chart,
+    finish,
+    markdown_table,
+)
+
+NAME = "quality"
+# Kasai et al., "RealTime QA: What's the Answer Right Now?" (2022), on their questions
+PAPER = {
+    "google_search_gold_top1": 0.439,
+    "google_search_gold_top5": 0.561,
+    "google_search_gold_top10": 0.587,
+    "gpt3_google_search_mc_accuracy": 0.725,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--store", type=Path, required=True, help="an index of the whole corpus")
+    p.add_argument("--questions", type=Path, default=QUESTIONS, help="questions file (jsonl)")
+    p.add_argument("--modes", default="dense,keyword,hybrid", help="comma-separated modes")
+    p.add_argument(
+        "--as-of", choices=["both", "on", "off"], default="both", help="as-of filter runs"
+    )
+    p.add_argument("--as-of-field", default="asked_on", help="the field with the question date")
+    p.add_argument("--top-k", type=int, help="passages per answer (default: setting)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    add_output_options(p)
+    args = p.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    as_of = {"both": [False, True], "on": [True], "off": [False]}[args.as_of]
+
+    rows = [evaluate_one(args, mode, dated) for dated in as_of for mode in modes]
+    data = {"questions_file": str(args.questions), "paper": PAPER, "rows": rows}
+    chart = args.docs_dir / "eval-quality.png"
+    bar_chart(
+        chart,
+        [r["label"] for r in rows],
+        {
+            "Hit@1": [r["hit"]["1"] or 0.0 for r in rows],
+            "Hit@5": [r["hit"]["5"] or 0.0 for r in rows],
+            "Hit@10": [r["hit"]["10"] or 0.0 for r in rows],
+            "MC accuracy": [r["choice_accuracy"] or 0.0 for r in rows],
+        },
+        title="RealTime QA dev: gold article Hit@k and multiple-choice accuracy",
+        ylabel="share of questions",
+        lines={
+            "paper: Google search top-5": PAPER["google_search_gold_top5"],
+            "paper: GPT-3 + Google MC": PAPER["gpt3_google_search_mc_accuracy"],
+        },
+    )
+    finish(
+        name=NAME,
+        script="quality.py",
+        data=data,
+        results_dir=args.results_dir,
+        doc=args.docs_dir / "evaluation.md",
+        markdown=render(data, args, chart.name),
+    )
+    return 0
+
+
+_opened: dict[str, Any] = {}
+
+
+def evaluate_one(args: argparse.Namespace, mode: str, dated: bool) -> dict[str, Any]:
+    """One `assistant eval` run, in-process, sharing the opened index between runs."""
+    from tqdm import tqdm
+
+    from assistant import evaluate
+    from assistant.assistant import Assistant
+    from assistant.settings import Settings
+
+    field = args.as_of_field if dated else None
+    questions = evaluate.load_questions(args.questions, field, args.limit)
+    base = Settings(store=args.store)
+    update = {"mode": mode, **({"top_k": args.top_k} if args.top_k else {})}
+    settings = base.model_copy(update={"retrieval": base.retrieval.model_copy(update=update)})
+    assistant = Assistant.open(settings=settings, index=_opened.get("index"))
+    _opened["index"] = assistant.index
+    label = f"{mode}, as of {field}" if field else mode
+    results = list(
+        tqdm(
+            evaluate.run(assistant, questions),
+            total=len(questions),
+            desc=label,
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+        )
+    )
+    described = evaluate.describe_settings(assistant)
+    described.update(questions_file=str(args.questions), as_of_field=field or "")
+    report = evaluate.summarise(results, described).to_dict()
+    report.pop("results")
+    command = f"assistant eval {args.questions} --store {args.store} --mode {mode}"
+    command += f" --as-of-field {field}" if field else ""
+    command += f" --top-k {args.top_k}" if args.top_k else ""
+    command += f" --limit {args.limit}" if args.limit else ""
+    return {"label": label, "mode": mode, "as_of": bool(dated), "command": command, **report}
+
+
+def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
+    rows = data["rows"]
+    first = rows[0]
+    table = markdown_table(
+        [
+            "retrieval",
+            "Hit@1",
+            "Hit@5",
+            "Hit@10",
+            "MRR@10",
+            "answer in passages",
+            "answer in citations",
+            "answer text",
+            "MC accuracy",
+            "p50 s",
+            "p95 s",
+        ],
+        [
+            [
+                r["label"],
+                r["hit"]["1"],
+                r["hit"]["5"],
+                r["hit"]["10"],
+                r["mrr_at_10"],
+                r["evidence_in_passages"],
+                r["evidence_in_citations"],
+                r["accuracy"],
+                r["choice_accuracy"],
+                r["latency_p50"],
+                r["latency_p95"],
+            ]
+            for r in rows
+        ]
+        + [
+            [
+                "paper: Google custom search",
+                PAPER["google_search_gold_top1"],
+                PAPER["google_search_gold_top5"],
+                PAPER["google_search_gold_top10"],
+                *[None] * 7,
+            ],
+            ["paper: GPT-3 with Google search", *[None] * 7, 0.725, None, None],
+        ],
+    )
+    s = first["settings"]
+    short = max(r["short_rankings"] for r in rows)
+    short_note = (
+        f" For up to {short} questions rank_chunks gave fewer than 10 distinct articles "
+        "(a gold article beyond them counts as a miss)."
+        if short
+        else ""
+    )
+    commands = "\n".join(f"    {r['command']}" for r in rows)
+    return f"""## RealTime QA dev questions
+
+{first["questions"]} questions from `{Path(data["questions_file"]).name}`; {first["with_gold"]}
+carry gold article ids, and {first["gold_in_store"]} of those articles are in the store (ids
+compared without their `#fragment`). Hit@k and MRR@10 are over the questions with gold ids, an
+article counting at the rank of its best chunk; the answer columns over all questions with
+answers; MC accuracy over the {first["with_choices"]} questions with choices, abstentions counted
+as wrong. "As of asked_on" answers from the articles published on or before the day the question
+was asked, as the paper's setting requires.{short_note}
+
+{table}
+
+Settings: top_k {s["top_k"]}, candidates {s["candidates"]}, {s["embedding_model"]}
+({s["embedding_backend"]}), chunks of {s["chunk_tokens"]} tokens with {s["chunk_overlap"]}
+overlap, extractive answers. Paper baselines: Kasai et al., *RealTime QA: What's the Answer Right
+Now?* (2022), measured on their own question set and the live web, not on this corpus.
+
+Multiple choice (`assistant.evaluate.pick_choice`): each choice scores its best supporting
+sentence among the top-k passages, support = (share of the choice's distinctive words in the
+sentence) x (the sentence's cosine similarity to the question); ties go to the summed support,
+and a choice with no support at all is no answer.
+
+Each row is one run of:
+
+{commands}
+
+![quality]({chart})"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

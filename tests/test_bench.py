@@ -1,0 +1,154 @@
+"""Each benchmark script runs end to end on the tiny eval fixture, writing its JSON, its doc
+section and its chart into temporary folders (never the real docs/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bench.common import percentile, write_section
+from tests.conftest import ROOT
+from tests.test_eval import ARTICLES, QUESTIONS, write_fixture
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory, embedder):
+    """The eval fixture's files, a store of its articles, and output folders."""
+    from index import ArticleIndex
+
+    folder = tmp_path_factory.mktemp("bench")
+    articles, questions = write_fixture(folder / "data")
+    index = ArticleIndex.open(folder / "store", embedder=embedder)
+    index.sync([articles])
+    return {"articles": articles, "questions": questions, "store": folder / "store", "out": folder}
+
+
+def _bench(script: str, *args: str, out: Path) -> dict:
+    result = subprocess.run(
+        [
+            *(sys.executable, f"bench/{script}.py", *args),
+            *("--results-dir", str(out / "results"), "--docs-dir", str(out / "docs")),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"reproduce: .venv/bin/python bench/{script}.py" in result.stdout
+    data = json.loads((out / "results" / f"{script}.json").read_text())
+    assert {"name", "date", "command", "machine"} <= set(data)
+    assert data["machine"]["cores"] >= 1 and data["machine"]["cpu"]
+    return data
+
+
+def _section(out: Path, doc: str, name: str) -> str:
+    text = (out / "docs" / doc).read_text()
+    start, end = text.index(f"<!-- bench:{name} -->"), text.index(f"<!-- /bench:{name} -->")
+    return text[start:end]
+
+
+def test_ingest_bench_compares_index_ceiling_and_llamaindex(fixture):
+    out = fixture["out"] / "ingest"
+    data = _bench("ingest", "--articles", str(fixture["articles"]), "--limit", "3", out=out)
+    v = data["variants"]
+    assert v["ours"]["articles"] == 3 and v["ours"]["chunks"] >= 3
+    assert v["ceiling"]["chunks"] == v["ours"]["chunks"]  # the very chunks our index stored
+    assert v["llamaindex"]["articles"] == 3 and v["llamaindex"]["chunks"] >= 3
+    assert v["resync"]["chunks"] == 0 and data["raw_rounds"][0]["resync"]["unchanged"] == 3
+    assert all(v[k]["peak_mb"] > 50 and v[k]["chunks_per_s"] >= 0 for k in v)
+    assert set(data["ratios"]) == {
+        "ours_vs_ceiling_chunks_per_s",
+        "ours_vs_llamaindex_articles_per_s",
+        "resync_vs_index_wall",
+    }
+    assert "## Ingest" in _section(out, "benchmarks.md", "ingest")
+    assert (out / "docs" / "bench-ingest.png").stat().st_size > 1000
+
+
+def test_quality_bench_runs_eval_per_mode_and_as_of(fixture):
+    out = fixture["out"] / "quality"
+    args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
+    data = _bench("quality", *args, "--modes", "hybrid", "--as-of", "both", out=out)
+    rows = {r["label"]: r for r in data["rows"]}
+    assert set(rows) == {"hybrid", "hybrid, as of asked_on"}
+    assert rows["hybrid, as of asked_on"]["hit"]["1"] == pytest.approx(0.5)
+    assert rows["hybrid"]["hit"]["1"] == pytest.approx(0.75)
+    assert rows["hybrid"]["questions"] == len(QUESTIONS)
+    assert "--as-of-field asked_on" in rows["hybrid, as of asked_on"]["command"]
+    section = _section(out, "evaluation.md", "quality")
+    assert "paper: Google custom search" in section and "| hybrid |" in section
+    assert (out / "docs" / "eval-quality.png").exists()
+
+
+def test_query_bench_times_retrieval_and_answers(fixture):
+    out = fixture["out"] / "query"
+    args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
+    data = _bench("query", *args, "--n", "3", "--warmup", "1", out=out)
+    assert data["articles"] == len(ARTICLES) and data["questions"] == 3
+    assert set(data["stages"]) == {"rank_chunks", "retrieve", "ask (extractive)"}
+    assert all(0 < s["p50"] <= s["p95"] for s in data["stages"].values())
+    assert data["llm"] is None
+    assert "## Query latency" in _section(out, "benchmarks.md", "query")
+
+
+FAKE_APP = textwrap.dedent(
+    """
+    import http.server, sys
+    port = int(sys.argv[sys.argv.index("--port") + 1])
+    http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler).serve_forever()
+    """
+)
+
+
+def test_startup_bench_times_ask_and_a_web_page(fixture, tmp_path):
+    out = fixture["out"] / "startup"
+    app = tmp_path / "app.py"
+    app.write_text(FAKE_APP)
+    data = _bench(
+        "startup", "--store", str(fixture["store"]), "--runs", "1", "--app", str(app), out=out
+    )
+    assert data["ask"]["median_s"] > 0 and data["ask"]["peak_mb"] > 50
+    assert 0 < data["app"]["median_s"] < 30
+
+
+def test_startup_bench_reports_a_missing_app(fixture, tmp_path):
+    out = fixture["out"] / "startup-no-app"
+    absent = tmp_path / "app.py"
+    result = subprocess.run(
+        [
+            *(sys.executable, "bench/startup.py", "--store", str(fixture["store"]), "--runs", "1"),
+            *("--app", str(absent), "--results-dir", str(out), "--docs-dir", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{absent} does not exist yet" in result.stderr
+    data = json.loads((out / "startup.json").read_text())
+    assert data["app"]["median_s"] is None
+    assert "Not measured" in (out / "benchmarks.md").read_text()
+
+
+def test_write_section_replaces_only_its_own_section(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    write_section(doc, "a", "first A")
+    write_section(doc, "b", "only B")
+    write_section(doc, "a", "second A")
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks")
+    assert "second A" in text and "first A" not in text and "only B" in text
+    assert text.index("bench:a") < text.index("bench:b")
+
+
+def test_percentile_interpolates_like_numpy():
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 50) == 2.5 and percentile(values, 95) == pytest.approx(3.85)
+    assert percentile([], 50) == 0.0

@@ -1,0 +1,368 @@
+"""The web page as a program uses it: a real `python app.py` in a subprocess, driven through
+gradio_client and plain HTTP. Two servers start once for the module (the sample articles with a
+small upload limit; an empty store behind a password); nothing is faked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+
+from tests.conftest import ROOT, SAMPLES
+from tests.helpers import free_port, wait_http
+
+QUESTION = "Why did Japan attend the Madrid summit?"
+UPLOAD_LIMIT_MB = 0.05
+START_TIMEOUT = 180.0  # the model load takes ~10 s, much more on a busy machine
+
+
+@dataclass
+class App:
+    url: str
+    store: Path
+    articles: Path
+    log: Path
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """The environment of a served app: no telemetry, offline, no stray ASSISTANT_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class Server:
+    """`python app.py --store <folder>/store --port <free> ARGS` in a subprocess."""
+
+    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.app = App(
+            f"http://127.0.0.1:{port}/",
+            folder / "store",
+            folder / "articles",
+            folder / f"server-{port}.log",
+        )
+        command = [sys.executable, str(ROOT / "app.py"), "--store", str(self.app.store)]
+        with self.app.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [*command, "--port", str(port), *args],
+                cwd=ROOT,
+                env=env or app_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def ready(self) -> App:
+        try:
+            wait_http(self.app.url, START_TIMEOUT, self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise AssertionError(f"{exc}\n--- server log ---\n{self.app.log.read_text()}") from None
+        return self.app
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextmanager
+def serving(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[App]:
+    server = Server(folder, *args, env=env)
+    try:
+        yield server.ready()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
+    """The sample articles with a small upload limit, and an empty store behind a password;
+    started together so that their model loads overlap."""
+    root = tmp_path_factory.mktemp("web")
+    articles = root / "samples" / "articles"
+    shutil.copytree(SAMPLES, articles)
+    env = app_env(ASSISTANT_WEB__MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
+    started = {
+        "samples": Server(root / "samples", "--articles", str(articles), env=env),
+        "locked": Server(root / "locked", "--auth", "reader:s3cret"),
+    }
+    try:
+        yield started
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(servers) -> App:
+    return servers["samples"].ready()
+
+
+@pytest.fixture(scope="module")
+def locked(servers) -> App:
+    return servers["locked"].ready()
+
+
+@pytest.fixture(scope="module")
+def client(app: App) -> Client:
+    return Client(app.url, verbose=False)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- answers ----------------------------------------------------------------------------------
+def test_ask_cites_exact_sentences_of_the_madrid_article(client):
+    answer = client.predict(QUESTION, api_name="/ask")
+    assert answer["answered"] and answer["mode"] == "extractive"
+    assert answer["citations"], answer
+    source_text = (SAMPLES / "madrid-nato-summit.md").read_text(encoding="utf-8")
+    for c in answer["citations"]:
+        a, b = c["quote_start"] - c["start"], c["quote_end"] - c["start"]
+        assert c["passage"][a:b] == c["quote"]
+        assert c["quote"] in source_text
+        assert f"[{c['n']}]" in answer["text"]
+    assert any("Kishida" in c["quote"] for c in answer["citations"])
+    assert set(answer) >= {"question", "text", "citations", "sentences", "standalone_question"}
+
+
+def test_ask_applies_source_and_date_filters(client):
+    science = client.predict(QUESTION, sources="Sample Science Desk", api_name="/ask")
+    assert {c["source"] for c in science["citations"]} <= {"Sample Science Desk"}
+    later = client.predict(
+        QUESTION, "Sample Wire, Sample Science Desk", "2023-01-01", api_name="/ask"
+    )
+    assert not later["answered"] and later["citations"] == []
+    listed = client.predict(QUESTION, sources=["Sample Wire"], until="2022-12-31", api_name="/ask")
+    assert listed["answered"] and {c["source"] for c in listed["citations"]} == {"Sample Wire"}
+
+
+def test_bad_date_is_a_clear_error_not_a_traceback(client):
+    with pytest.raises(Exception, match="YYYY-MM-DD") as caught:
+        client.predict(QUESTION, since="30/06/2022", api_name="/ask")
+    assert "Traceback" not in str(caught.value)
+
+
+def test_index_status_reports_the_samples(client):
+    status = client.predict(api_name="/index_status")
+    assert status["articles"] == 5
+    assert status["chunks"] >= 5
+    assert status["mode"] == "extractive" and status["embedding_model"]
+    assert "Sample Wire" in status["sources"] and status["last_sync"]
+
+
+def test_page_is_served_without_outside_requests(app):
+    page = httpx.get(app.url, timeout=30).text
+    assert "News assistant" in page
+    assert "fonts.googleapis" not in page
+
+
+# -- uploads ----------------------------------------------------------------------------------
+def test_uploaded_article_is_searchable_at_once(client, tmp_path):
+    path = write(
+        tmp_path,
+        "penguins.txt",
+        "Penguins settle in Oslo harbour\n\nOSLO, May 3 - A colony of king penguins has "
+        "settled in Oslo harbour, surprising fishermen. Marine biologists said the penguins "
+        "had escaped from a wildlife park in Bergen during a storm.\n",
+    )
+    report = client.predict([handle_file(str(path))], api_name="/upload_articles")
+    assert [f["status"] for f in report["files"]] == ["indexed"], report
+    assert report["added"] == 1
+    answer = client.predict("Where did the penguins escape from?", api_name="/ask")
+    assert answer["answered"]
+    assert any("wildlife park in Bergen" in c["quote"] for c in answer["citations"])
+    assert answer["citations"][0]["title"] == "Penguins settle in Oslo harbour"
+
+
+def test_upload_names_cannot_leave_the_uploads_folder(app, client):
+    body = b"Council budget row\n\nThe council of Tromso argued about the snow budget on Monday.\n"
+    sent = httpx.post(
+        app.url + "gradio_api/upload",
+        files=[("files", ("../../evil.txt", body, "text/plain"))],
+        timeout=30,
+    )
+    sent.raise_for_status()
+    uploaded = sent.json()[0]
+    file = {"path": uploaded, "orig_name": "../../evil.txt", "meta": {"_type": "gradio.FileData"}}
+    report = client.predict([file], api_name="/upload_articles")
+    assert report["files"][0]["status"] == "indexed", report
+    assert report["files"][0]["saved_as"] == "uploads/evil.txt"
+    assert (app.store / "uploads" / "evil.txt").read_bytes() == body
+    for outside in (app.store.parent / "evil.txt", app.store.parent.parent / "evil.txt"):
+        assert not outside.exists()
+
+
+def test_upload_problems_are_listed_per_file(client, app, tmp_path):
+    wrong_type = write(tmp_path, "notes.docx", "not an article format")
+    too_big = write(tmp_path, "huge.txt", "Huge\n\n" + "All work and no play. " * 4000)
+    broken = write(tmp_path, "broken.json", '{"title": "Half a record", "text": ')
+    fine = write(tmp_path, "fine.md", "# Fine article\n\nA perfectly fine article about kites.\n")
+    report = client.predict(
+        [handle_file(str(p)) for p in (wrong_type, too_big, broken, fine)],
+        api_name="/upload_articles",
+    )
+    by_name = {f["name"]: f for f in report["files"]}
+    assert by_name["notes.docx"]["status"] == "rejected"
+    assert ".txt" in by_name["notes.docx"]["reason"]
+    assert by_name["huge.txt"]["status"] == "rejected"
+    assert "MB limit" in by_name["huge.txt"]["reason"]
+    assert by_name["broken.json"]["status"] == "failed" and by_name["broken.json"]["reason"]
+    assert by_name["fine.md"]["status"] == "indexed"
+    kept = sorted(p.name for p in (app.store / "uploads").iterdir())
+    assert "fine.md" in kept and "broken.json" not in kept and "huge.txt" not in kept
+
+
+def test_questions_are_answered_while_an_upload_indexes(client, app, tmp_path):
+    records = [
+        {
+            "id": f"bulk-{i}",
+            "title": f"Harbour report {i}",
+            "text": f"The harbour master of port {i} counted {i * 7} fishing boats on Friday. "
+            f"Trawler number {i} carried a crew of {i % 9 + 2}.",
+            "source": "Bulk Wire",
+            "published": "2022-08-01",
+        }
+        for i in range(120)
+    ]
+    bulk = write(tmp_path, "bulk.jsonl", "\n".join(json.dumps(r) for r in records) + "\n")
+    result: dict = {}
+
+    def upload() -> None:
+        result["report"] = Client(app.url, verbose=False).predict(
+            [handle_file(str(bulk))], api_name="/upload_articles"
+        )
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    answered = 0
+    while thread.is_alive() or answered < 2:
+        answer = client.predict(QUESTION, api_name="/ask")
+        assert answer["answered"] and answer["citations"]
+        answered += 1
+        time.sleep(0.05)
+    thread.join()
+    assert result["report"]["added"] == 120, result["report"]
+    answer = client.predict(
+        "How many fishing boats did the harbour master of port 119 count?", api_name="/ask"
+    )
+    assert any(c["article_id"] == "bulk-119" for c in answer["citations"]), answer
+
+
+def test_reindex_syncs_the_article_folders_with_pruning(client, app):
+    extra = write(
+        app.articles, "kites.txt", "Kite festival\n\nA kite festival drew crowds to Rome.\n"
+    )
+    added = client.predict(api_name="/reindex")
+    assert added["added"] == 1 and added["removed"] == 0 and added["failed"] == 0, added
+    extra.unlink()
+    pruned = client.predict(api_name="/reindex")
+    assert pruned["removed"] == 1, pruned
+    answer = client.predict("Where was the kite festival?", api_name="/ask")
+    assert "Kite festival" not in {c["title"] for c in answer["citations"]}
+
+
+def test_safe_name_keeps_only_a_plain_base_name():
+    from assistant.web import safe_name
+
+    assert safe_name("../../evil.txt") == "evil.txt"
+    assert safe_name("..\\..\\win.TXT") == "win.txt"
+    assert safe_name("/etc/passwd") == "passwd"
+    assert safe_name("..") == "upload"
+    assert safe_name(".hidden.md") == "hidden.md"
+    assert safe_name("a<b>|c?.html") == "a_b_c.html"
+    assert safe_name("new\nline\x00.txt") == "newline.txt"
+
+
+# -- start-up and access ----------------------------------------------------------------------
+def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
+    began = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "--host",
+            "0.0.0.0",
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        cwd=ROOT,
+        env=app_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "--auth" in done.stderr and "--insecure-no-auth" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert time.monotonic() - began < 30
+    assert not (tmp_path / "store").exists()
+
+
+def test_unusable_store_and_folders_end_in_one_line(tmp_path):
+    (tmp_path / "store" / "chroma").mkdir(parents=True)
+    (tmp_path / "store" / "chroma" / "chroma.sqlite3").write_bytes(b"this is not sqlite" * 64)
+    cases = {
+        "corrupt": ["--store", str(tmp_path / "store"), "--port", str(free_port())],
+        "nowhere": ["--store", str(tmp_path / "new"), "--articles", str(tmp_path / "nowhere")],
+    }
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), *args],
+            cwd=ROOT,
+            env=app_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in cases.items()
+    }
+    for name, proc in procs.items():
+        _, stderr = proc.communicate(timeout=90)
+        assert proc.returncode == 1, stderr
+        assert stderr.startswith("error: ") and "Traceback" not in stderr
+        assert len(stderr.strip().splitlines()) == 1
+        assert name != "nowhere" or "nowhere" in stderr
+
+
+def test_password_protects_the_page_and_the_api(locked):
+    assert httpx.get(locked.url + "config", timeout=30).status_code == 401
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client's error type varies
+        Client(locked.url, verbose=False)
+    with pytest.raises(Exception):  # noqa: B017
+        Client(locked.url, auth=("reader", "wrong"), verbose=False)
+    signed_in = Client(locked.url, auth=("reader", "s3cret"), verbose=False)
+    status = signed_in.predict(api_name="/index_status")
+    assert status["articles"] == 0 and status["mode"] == "extractive"
+    log = locked.log.read_text()
+    assert "password required" in log and "reader" in log
