@@ -16,12 +16,12 @@ import datetime as dt
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import QuestionError
-
 from assistant import extractive, followup
+from assistant.errors import QuestionError
 from assistant.passage import Passage
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
@@ -155,6 +155,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         from assistant.citations import check_answer
 
+        passages = self._fit_context(passages)
         messages = [
             {"role": "system", "content": self.prompts.system},
             {"role": "user", "content": self.prompts.render_answer(standalone, passages)},
@@ -177,6 +178,28 @@ class Assistant:
             model=self.model_label,
             seconds=round(time.perf_counter() - began, 4),
         )
+
+
+    def _fit_context(self, passages: list[Passage]) -> list[Passage]:
+        """Keep the prompt within the model's context window (an overflow kills some servers).
+
+        Counts about three characters per token, a safe side for English news text; whole
+        passages are dropped from the least relevant end, and one left too long is shortened.
+        """
+        llm = self.settings.llm
+        budget = max(600, (llm.context_window - llm.max_tokens - 400) * 3)
+        kept: list[Passage] = []
+        used = len(self.prompts.system) + len(self.prompts.answer)
+        for p in passages:
+            size = len(p.text) + len(p.title) + 80
+            if used + size > budget:
+                if not kept:
+                    room = max(200, budget - used - len(p.title) - 80)
+                    kept.append(replace(p, text=p.text[:room], end=p.start + room))
+                break
+            kept.append(p)
+            used += size
+        return kept
 
 
 class Conversation:

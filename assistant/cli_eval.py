@@ -99,7 +99,10 @@ def format_report(report: EvalReport) -> str:
     ]
     lines += [f"{name:<44}{value:>8}{n:>6}" for name, value, n in rows]
     if report.choice_abstained:
-        lines.append(f"\nmultiple choice: no choice supported for {report.choice_abstained}")
+        lines.append(
+            f"\nmultiple choice: no choice found support in the passages for "
+            f"{report.choice_abstained} questions (counted as wrong)"
+        )
     if report.short_rankings:
         lines.append(
             f"note: for {report.short_rankings} questions rank_chunks found fewer than "

@@ -34,7 +34,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1; others need --auth)")
     p.add_argument("--port", type=int, help="port to serve on (default 7860)")
-    p.add_argument("--auth", metavar="USER:PASS", help="password-protect the page (env ASSISTANT_AUTH)")
+    p.add_argument(
+        "--auth", metavar="USER:PASS", help="password-protect the page (env ASSISTANT_AUTH)"
+    )
     p.add_argument(
         "--insecure-no-auth",
         action="store_true",

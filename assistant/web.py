@@ -168,7 +168,7 @@ class WebApp:
     # -- indexing -----------------------------------------------------------------------------
     def upload(self, files: list[Any] | None, progress: Any = None) -> dict[str, Any]:
         """Save uploaded files under <store>/uploads (safe names, limits) and index them."""
-        progress = progress or _no_progress
+        progress = _no_progress if progress is None else progress
         limit = int(self.settings.web.max_upload_mb * 1024 * 1024)
         entries, saved = save_uploads(files or [], self.uploads, limit)
         if not saved:
@@ -198,7 +198,7 @@ class WebApp:
 
     def reindex(self, progress: Any = None) -> dict[str, Any]:
         """Sync the --articles folders and the uploads folder, removing articles whose files went."""
-        progress = progress or _no_progress
+        progress = _no_progress if progress is None else progress
         roots = [*self.folders, *([self.uploads] if self.uploads.is_dir() else [])]
         if not roots:
             return _report([], None, "Nothing to re-index: start the server with --articles DIR.")
@@ -230,7 +230,9 @@ def _report(
     if report is not None:
         out.update(asdict(report))
         out["errors"] = list(errors)
-        out["summary"] = f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
+        out["summary"] = (
+            f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
+        )
     return out
 
 
@@ -376,13 +378,14 @@ def build(app: WebApp) -> gr.Blocks:
             with gr.Tab("Articles"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     files = gr.File(
-                        label="Add articles: " + " ".join(ACCEPTED)
+                        label="Add articles: "
+                        + " ".join(ACCEPTED)
                         + f" (up to {app.settings.web.max_upload_mb:g} MB each)",
                         file_count="multiple",
                         file_types=ACCEPTED,
                         elem_id="na-upload",
                     )
-                    results = gr.HTML(elem_id="na-report")
+                    results = gr.HTML(elem_id="na-report", min_height=90)
                     reindex = gr.Button(
                         "Re-index folders" if app.folders else "Re-index uploads",
                         elem_id="na-reindex",
@@ -421,10 +424,14 @@ def build(app: WebApp) -> gr.Blocks:
 
         after = [results, status, line, source_filter, files]
 
-        def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> dict[str, Any]:
+        # Gradio finds its progress tracker by a gr.Progress() default, made per function.
+        def upload(
+            files: list[Any] | None,
+            progress: Any = gr.Progress(),  # noqa: B008
+        ) -> dict[str, Any]:
             return app.upload(files, progress)
 
-        def reindex_all(progress: Any = gr.Progress()) -> dict[str, Any]:
+        def reindex_all(progress: Any = gr.Progress()) -> dict[str, Any]:  # noqa: B008
             return app.reindex(progress)
 
         files.upload(
@@ -502,8 +509,15 @@ def _theme() -> gr.themes.Base:
         primary_hue="indigo",
         neutral_hue="slate",
         # bundled with Gradio: the page makes no request beyond its own server
-        font=(fonts("IBM Plex Sans"), fonts("Lora"), "ui-sans-serif", "system-ui", "sans-serif"),
-        font_mono=(fonts("IBM Plex Mono"), "ui-monospace", "monospace"),
+        # (their semi-bold files hold only a few glyphs: use regular and bold)
+        font=(
+            fonts("IBM Plex Sans", weights=(400, 700)),
+            fonts("Lora", weights=(400, 600)),
+            "ui-sans-serif",
+            "system-ui",
+            "sans-serif",
+        ),
+        font_mono=(fonts("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"),
     )
 
 
@@ -534,4 +548,3 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     print(f"Serving on http://{host}:{port} ({note})", flush=True)
     print(f"Answers: {app.assistant.model_label or 'extractive (no LLM)'}", flush=True)
     demo.block_thread()
-

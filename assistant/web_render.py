@@ -196,9 +196,7 @@ def passage_html(c: Citation) -> tuple[str, str]:
 # -- index status and upload reports ------------------------------------------------------------
 def status_html(stats: Mapping[str, Any], empty_hint: bool = True) -> str:
     """The index status panel: articles, chunks, embedding model, answer mode, last sync."""
-    mode = (
-        f"LLM: {esc(stats['model'])}" if stats.get("mode") == "llm" else "extractive (no LLM)"
-    )
+    mode = f"LLM: {esc(stats['model'])}" if stats.get("mode") == "llm" else "extractive (no LLM)"
     rows = [
         ("Articles", f"{stats['articles']:,}"),
         ("Chunks", f"{stats['chunks']:,}"),

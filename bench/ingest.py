@@ -3,15 +3,18 @@
 On one fixed slice (the first N articles of the corpus), side by side in one run, each in its
 own process (so each peak memory is its own):
 
-- ours: `assistant index SLICE --store FRESH`, then again unchanged (the re-sync);
-- ceiling: sentence-transformers `encode` of the very chunk texts our index stored (same
-  chunking), same model and batch size: no parsing, chunking or writing;
-- llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding on
-  the bundled path), a SentenceSplitter of the same size in the model's word pieces, and a fresh
-  ChromaVectorStore.
+- ours: `assistant index SLICE --store FRESH` for each embedding backend asked for (default:
+  the configured one and torch fp32), then the first again, unchanged (the re-sync);
+- ceiling: the bare encoder of that backend (for torch, sentence-transformers `encode`) on the
+  very chunk texts our index stored, same batch size, after loading: no parsing, chunking,
+  keyword index or writing;
+- llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding, torch
+  fp32, on the bundled path), a SentenceSplitter of the same size in the model's word pieces,
+  and a fresh ChromaVectorStore.
 
-"work s" is the time each reports for its own work (ours: the sync, which includes loading the
-model; the others: after the model is loaded); "wall s" is the whole process.
+"work s" is the time each reports for its own work (ours: the sync as `assistant index` prints
+it, which includes loading the model; the others: after loading); "wall s" is the whole process.
+The int8 export of the model is made once beforehand (untimed) in a shared cache folder.
 
     .venv/bin/python bench/ingest.py --limit 300
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -50,35 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--articles", type=Path, default=ARTICLES, help="JSON-lines corpus")
     p.add_argument("--limit", type=int, default=300, help="first N articles; 0: all")
-    p.add_argument("--store-dir", type=Path, help="where our index goes (kept); default: temp")
+    p.add_argument(
+        "--store-dir", type=Path, help="where our index (first backend) goes, kept; default: temp"
+    )
+    p.add_argument(
+        "--backends", help="comma-separated embedding backends (default: the configured one,torch)"
+    )
     p.add_argument("--repeat", type=int, default=1, help="rounds, reported as medians")
-    p.add_argument("--worker", choices=["raw", "llamaindex"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["prepare", "ceiling", "llamaindex"], help=argparse.SUPPRESS)
     p.add_argument("--slice", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     add_output_options(p)
     args = p.parse_args(argv)
-    if args.worker == "raw":
+    if args.worker == "prepare":
+        return _write(args.out, prepare_model())
+    if args.worker == "ceiling":
         return _write(args.out, encode_ceiling(args.store_dir))
     if args.worker == "llamaindex":
         return _write(args.out, llamaindex_ingest(args.slice, args.store_dir))
     if args.store_dir and args.store_dir.exists() and any(args.store_dir.iterdir()):
         raise SystemExit(f"error: {args.store_dir} is not empty; give a new folder")
+    backends = _backends(args.backends)
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
+        os.environ.setdefault("ASSISTANT_INDEX__MODEL_CACHE", str(work / "models"))
         articles = write_slice(args.articles, args.limit, work / "slice.jsonl")
+        prepared = {  # the one-time int8 export, kept out of the timings
+            b: _worker("prepare", work, {"ASSISTANT_INDEX__EMBEDDING_BACKEND": b})
+            for b in backends
+            if b != "torch"
+        }
         rounds = [
-            one_round(work / f"round{i}", work / "slice.jsonl", args.store_dir if i == 0 else None)
+            one_round(
+                work / f"round{i}",
+                work / "slice.jsonl",
+                backends,
+                args.store_dir if i == 0 else None,
+            )
             for i in range(max(args.repeat, 1))
         ]
-    data = summarise(rounds, articles, args)
+    data = summarise(rounds, articles, backends, args)
+    data["prepare"] = prepared
     doc = args.docs_dir / "benchmarks.md"
     chart = args.docs_dir / "bench-ingest.png"
-    v = data["variants"]
+    shown = [k for k in data["variants"] if k != "resync"]
     bar_chart(
         chart,
-        [v[k]["label"] for k in ("ceiling", "ours", "llamaindex")],
-        {"chunks/s": [v[k]["chunks_per_s"] for k in ("ceiling", "ours", "llamaindex")]},
+        [data["variants"][k]["label"].replace(", ", "\n") for k in shown],
+        {"chunks/s": [data["variants"][k]["chunks_per_s"] for k in shown]},
         title=f"Embedding throughput, {articles} articles (higher is better)",
         ylabel="chunks per second",
     )
@@ -91,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         markdown=render(data, chart.name),
     )
     return 0
+
+
+def _backends(given: str | None) -> list[str]:
+    from index import IndexSettings
+
+    names = given.split(",") if given else [IndexSettings().embedding_backend, "torch"]
+    out = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    unknown = [n for n in out if n not in ("torch", "onnx-int8")]
+    if unknown:
+        raise SystemExit(f"error: unknown backend {unknown[0]!r}; use torch or onnx-int8")
+    return out
 
 
 def write_slice(source: Path, limit: int, target: Path) -> int:
@@ -109,27 +144,40 @@ def write_slice(source: Path, limit: int, target: Path) -> int:
     return count
 
 
-def one_round(work: Path, slice_path: Path, keep: Path | None) -> dict[str, Any]:
-    store = keep or work / "store"
-    index = assistant_cmd("index", str(slice_path), "--store", str(store), "-q")
-    ours = check(run_measured(index, cwd=ROOT), "assistant index")
-    again = check(run_measured(index, cwd=ROOT), "assistant index (re-sync)")
-    me = [sys.executable, str(Path(__file__).resolve())]
-    raw = check(
-        run_measured([*me, "--worker", "raw", "--store-dir", str(store), "--out", str(work / "r")]),
-        "the sentence-transformers ceiling",
+def one_round(
+    work: Path, slice_path: Path, backends: list[str], keep: Path | None
+) -> dict[str, Any]:
+    """Each backend's index of the slice, its bare encoder, the re-sync, and llama-index."""
+    out: dict[str, Any] = {}
+    for i, backend in enumerate(backends):
+        env = {**os.environ, "ASSISTANT_INDEX__EMBEDDING_BACKEND": backend}
+        store = keep if i == 0 and keep else work / f"store-{backend}"
+        index = assistant_cmd("index", str(slice_path), "--store", str(store), "-q")
+        run = check(run_measured(index, cwd=ROOT, env=env), f"assistant index ({backend})")
+        out[f"ours:{backend}"] = {**parse_index_output(run), **_proc(run)}
+        if i == 0:
+            again = check(run_measured(index, cwd=ROOT, env=env), "assistant index (re-sync)")
+            out["resync"] = {**parse_index_output(again), **_proc(again)}
+        out[f"ceiling:{backend}"] = _worker(
+            "ceiling",
+            work,
+            {"ASSISTANT_INDEX__EMBEDDING_BACKEND": backend},
+            "--store-dir",
+            str(store),
+        )
+    out["llamaindex"] = _worker(
+        "llamaindex", work, {}, "--slice", str(slice_path), "--store-dir", str(work / "llama")
     )
-    llama_args = ["--slice", str(slice_path), "--store-dir", str(work / "llama")]
-    llama = check(
-        run_measured([*me, "--worker", "llamaindex", *llama_args, "--out", str(work / "l")]),
-        "the llama-index baseline",
-    )
-    return {
-        "ours": {**parse_index_output(ours), **_proc(ours)},
-        "resync": {**parse_index_output(again), **_proc(again)},
-        "ceiling": {**json.loads((work / "r").read_text()), **_proc(raw)},
-        "llamaindex": {**json.loads((work / "l").read_text()), **_proc(llama)},
-    }
+    return out
+
+
+def _worker(kind: str, work: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run one of this script's workers in its own process; its JSON plus wall time and memory."""
+    work.mkdir(parents=True, exist_ok=True)
+    result = work / f"{kind}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--out", str(result)]
+    run = check(run_measured([*cmd, *args], env={**os.environ, **env}), f"the {kind} worker")
+    return {**json.loads(result.read_text()), **_proc(run)}
 
 
 def parse_index_output(run: Run) -> dict[str, Any]:
@@ -157,31 +205,42 @@ def _write(out: Path, data: dict[str, Any]) -> int:
 
 
 # -- the workers (each in its own process) ----------------------------------------------------
-def encode_ceiling(store: Path) -> dict[str, Any]:
-    """Encode the chunk texts our index stored, with the bare model."""
-    from sentence_transformers import SentenceTransformer
+def prepare_model() -> dict[str, Any]:
+    """Load (for onnx-int8: export once into the shared cache) the configured embedder."""
+    from index import IndexSettings
+    from index.embed import Embedder
 
+    settings = IndexSettings()
+    embedder = Embedder(settings.embedding_model, settings.embedding_backend)
+    embedder.cache_dir = Path(settings.model_cache)
+    began = time.perf_counter()
+    embedder.embed(["warm up"])
+    return {"backend": settings.embedding_backend, "seconds": round(time.perf_counter() - began, 3)}
+
+
+def encode_ceiling(store: Path) -> dict[str, Any]:
+    """Encode the chunk texts our index stored with the bare encoder of its backend."""
     from index import ArticleIndex, IndexSettings
-    from index.embed import resolve_model
 
     settings = IndexSettings()
     index = ArticleIndex.open(store, settings, create=False)
     collection = index.raw_collections()["chunks"]
     texts: list[str] = []
-    while batch := collection.get(include=["documents"], limit=5000, offset=len(texts)):
+    while True:
+        batch = collection.get(include=["documents"], limit=5000, offset=len(texts))
         if not batch["ids"]:
             break
         texts += batch["documents"]
     began = time.perf_counter()
-    model = SentenceTransformer(resolve_model(settings.embedding_model), device="cpu")
+    index.embedder.embed(["warm up"])  # loads the model (torch: sentence-transformers)
     loaded = time.perf_counter()
-    model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True)
+    index.embedder.embed(texts)  # torch: SentenceTransformer.encode, normalised, same batch
     done = time.perf_counter()
     return {
         "chunks": len(texts),
+        "articles": len(index.records()),
         "work_s": round(done - loaded, 3),
         "load_s": round(loaded - began, 3),
-        "articles": len(index.records()),
     }
 
 
@@ -230,19 +289,26 @@ def llamaindex_ingest(slice_path: Path, store: Path) -> dict[str, Any]:
 
 
 # -- the report -------------------------------------------------------------------------------
-LABELS = {
-    "ceiling": "sentence-transformers encode (ceiling)",
-    "ours": "assistant index",
-    "llamaindex": "llama-index VectorStoreIndex",
-    "resync": "assistant index, unchanged re-sync",
-}
+def _label(key: str) -> str:
+    kind, _, backend = key.partition(":")
+    precision = {"torch": "torch fp32", "onnx-int8": "ONNX int8"}.get(backend, backend)
+    return {
+        "ours": f"assistant index, {precision}",
+        "ceiling": f"bare encoder, {precision}"
+        + (" (sentence-transformers encode)" if backend == "torch" else ""),
+        "llamaindex": "llama-index VectorStoreIndex, torch fp32",
+        "resync": "assistant index, unchanged re-sync",
+    }[kind]
 
 
-def summarise(rounds: list[dict[str, Any]], articles: int, args: Any) -> dict[str, Any]:
+def summarise(
+    rounds: list[dict[str, Any]], articles: int, backends: list[str], args: Any
+) -> dict[str, Any]:
     variants: dict[str, dict[str, Any]] = {}
-    for key, label in LABELS.items():
+    keys = [k for b in backends for k in (f"ceiling:{b}", f"ours:{b}")] + ["llamaindex", "resync"]
+    for key in keys:
         runs = [r[key] for r in rounds]
-        row: dict[str, Any] = {"label": label}
+        row: dict[str, Any] = {"label": _label(key)}
         for field in ("chunks", "articles", "work_s", "wall_s", "peak_mb", "load_s"):
             values = [r[field] for r in runs if field in r]
             if values:
@@ -251,20 +317,26 @@ def summarise(rounds: list[dict[str, Any]], articles: int, args: Any) -> dict[st
         row["chunks_per_s"] = round(row["chunks"] / work, 2)
         row["articles_per_s"] = round(row["articles"] / work, 2) if row["articles"] else None
         variants[key] = row
-    ours, ceiling, llama = variants["ours"], variants["ceiling"], variants["llamaindex"]
+    ratios: dict[str, float | None] = {}
+    llama = variants["llamaindex"]
+    for b in backends:
+        ours, ceiling = variants[f"ours:{b}"], variants[f"ceiling:{b}"]
+        ratios[f"ours_vs_ceiling_chunks_per_s:{b}"] = _ratio(
+            ours["chunks_per_s"], ceiling["chunks_per_s"]
+        )
+        ratios[f"ours_vs_llamaindex_articles_per_s:{b}"] = _ratio(
+            ours["articles_per_s"], llama["articles_per_s"]
+        )
+    first = variants[f"ours:{backends[0]}"]
+    ratios["resync_vs_index_wall"] = _ratio(variants["resync"]["wall_s"], first["wall_s"])
     return {
         "articles": articles,
         "limit": args.limit,
         "corpus": str(args.articles),
+        "backends": backends,
         "rounds": len(rounds),
         "variants": variants,
-        "ratios": {
-            "ours_vs_ceiling_chunks_per_s": _ratio(ours["chunks_per_s"], ceiling["chunks_per_s"]),
-            "ours_vs_llamaindex_articles_per_s": _ratio(
-                ours["articles_per_s"], llama["articles_per_s"]
-            ),
-            "resync_vs_index_wall": _ratio(variants["resync"]["wall_s"], ours["wall_s"]),
-        },
+        "ratios": ratios,
         "raw_rounds": rounds,
     }
 
@@ -275,33 +347,30 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def render(data: dict[str, Any], chart: str) -> str:
     v, r = data["variants"], data["ratios"]
-    rows = [
-        [
-            v[k]["label"],
-            v[k]["chunks"],
-            v[k]["work_s"],
-            v[k]["chunks_per_s"],
-            v[k]["articles_per_s"],
-            v[k]["wall_s"],
-            v[k]["peak_mb"],
-        ]
-        for k in ("ceiling", "ours", "llamaindex", "resync")
-    ]
+    columns = ("chunks", "work_s", "chunks_per_s", "articles_per_s", "wall_s", "peak_mb")
+    rows = [[row["label"], *(row.get(c) for c in columns)] for row in v.values()]
     table = markdown_table(
         ["", "chunks", "work s", "chunks/s", "articles/s", "wall s", "peak MB"], rows
     )
-    return (
-        f"## Ingest\n\nThe first {data['articles']} articles of the corpus, a fresh store, "
-        f"median of {data['rounds']} round(s), each variant in its own process.\n\n{table}\n\n"
-        f"- our chunks/s are {r['ours_vs_ceiling_chunks_per_s']} of the bare model's "
-        "(the same chunk texts, encoded with nothing else to do);\n"
-        f"- our articles/s are {r['ours_vs_llamaindex_articles_per_s']} x plain llama-index's "
-        "(its own splitter makes a different number of chunks);\n"
+    notes = []
+    for b in data["backends"]:
+        notes.append(
+            f"- {b}: our chunks/s are {r[f'ours_vs_ceiling_chunks_per_s:{b}']} of its bare "
+            f"encoder's on the same chunk texts; our articles/s are "
+            f"{r[f'ours_vs_llamaindex_articles_per_s:{b}']} x plain llama-index's;"
+        )
+    notes.append(
         f"- an unchanged re-sync takes {r['resync_vs_index_wall']} of the first index's wall "
-        "time (start-up included).\n\n"
-        "Work s: ours is the sync as `assistant index` reports it (model load included); the "
-        "others start after the model is loaded. Wall s and peak MB: the whole process.\n\n"
-        f"![ingest throughput]({chart})"
+        "time (process start-up included)."
+    )
+    return (
+        f"## Ingest\n\nThe first {data['articles']} articles of the corpus into a fresh store, "
+        f"median of {data['rounds']} round(s), each variant in its own process.\n\n{table}\n\n"
+        + "\n".join(notes)
+        + "\n\nWork s: ours is the sync as `assistant index` reports it (model load included); "
+        "the others start after the model is loaded. llama-index's own SentenceSplitter makes "
+        "a different number of chunks, so compare articles/s with it. Wall s and peak MB: the "
+        f"whole process.\n\n![ingest throughput]({chart})"
     )
 
 

@@ -9,7 +9,6 @@ crash) never shows a stale, half-written or duplicated passage.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import Embedder
-from index.errors import StoreError
+from index.errors import SettingsError, StoreError
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.records import (
@@ -92,7 +91,20 @@ class ArticleIndex:
             embedder = Embedder(
                 settings.embedding_model, settings.embedding_backend, settings.embed_batch_size
             )
-        embedder.cache_dir = cache_folder / "models"
+        elif (embedder.model_name, embedder.backend) != (
+            settings.embedding_model,
+            settings.embedding_backend,
+        ):
+            raise SettingsError(
+                f"the embedder runs {embedder.model_name} on {embedder.backend}, the settings say "
+                f"{settings.embedding_model} on {settings.embedding_backend}"
+            )
+        if embedder.cache_dir is None:
+            embedder.cache_dir = (
+                Path(settings.model_cache).expanduser()
+                if settings.model_cache
+                else cache_folder / "models"
+            )
         index = cls(chroma, cache_folder, settings, embedder)
         index.refresh()
         return index
@@ -313,29 +325,34 @@ class ArticleIndex:
     def dense_search(
         self, query: str | np.ndarray, k: int, filters: Filters | None = None
     ) -> list[Hit]:
-        """Chunks nearest to the query by cosine similarity, through llama-index's Chroma store."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+        """Chunks nearest to the query by cosine similarity (score: the cosine).
 
+        Chunks are written through llama-index's ChromaVectorStore; reads query the same
+        collection directly, which keeps llama-index out of a cold `assistant ask`.
+        """
         self.refresh()
         if not self._records:
             return []
         vector = self.embed([query])[0] if isinstance(query, str) else query
-        store = ChromaVectorStore(chroma_collection=self._store.chunks)
         where = chroma_where(filters) if filters else None
-        result = store.query(
-            VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k),
+        result = self._store.chunks.query(
+            query_embeddings=[vector.tolist()],
+            n_results=k,
             where=where,
+            include=["documents", "metadatas", "distances"],
         )
         hits = []
-        for node, score in zip(result.nodes or [], result.similarities or [], strict=False):
-            meta = dict(node.metadata)
+        for cid, doc, meta, distance in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
             record = self._records.get(str(meta.get("article_id")))
             if record is None or record.content_hash != meta.get("content_hash"):
                 continue  # written by a sync not yet committed, or replaced since
-            # ChromaVectorStore reports exp(-cosine distance); give back the cosine similarity
-            cosine = 1.0 + math.log(score) if score and score > 0 else -1.0
-            hits.append(Hit(chunk_from_metadata(node.node_id, node.get_content(), meta), cosine))
+            hits.append(Hit(chunk_from_metadata(cid, doc, meta), 1.0 - float(distance)))
         return hits
 
     def keyword_search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:

@@ -1,11 +1,16 @@
 """Chunk boundaries: runs of whole sentences that fit the embedding model's word-piece limit.
 
-Sentences are packed greedily up to `max_tokens` word pieces (counted by the model's own
-tokenizer, so nothing is silently cut off at embedding time); consecutive chunks share whole
-trailing sentences worth up to `overlap` word pieces. A sentence longer than the limit is cut at
-word boundaries. Spans are character offsets into the article text.
+Sentences (from `index.sentences`) are packed greedily up to `max_tokens`, counted by the
+model's own tokenizer so nothing is cut off silently at embedding time. Sentence counts only
+estimate a chunk's count (word pieces are not exactly additive), so every planned chunk is
+counted again as its real text, all in one batch, and one that overflows is shrunk: first by
+dropping the sentences it shares with the previous chunk, then its own trailing sentences.
+Consecutive chunks share whole trailing sentences worth up to `overlap` tokens, never so many
+that the next chunk would hold nothing new. A sentence longer than the limit is cut at
+whitespace into pieces that fit, and a single word longer than that is cut hard.
+Typically an article costs two `count_tokens` calls: one for its sentences, one for its chunks.
 
-Not here: sentence rules (`index.sentences`) or embedding (`index.embed`).
+Not here: sentence rules (`index.sentences`), the tokenizer itself or embedding (`index.embed`).
 """
 
 from __future__ import annotations
@@ -16,83 +21,140 @@ from collections.abc import Callable
 from index.sentences import split_sentences
 
 CountTokens = Callable[[list[str]], list[int]]
+Unit = tuple[int, int, int]  # start, end, tokens: a sentence, or a piece of a long one
 _WORD = re.compile(r"\S+")
 
 
 def chunk_spans(
     text: str, count_tokens: CountTokens, max_tokens: int, overlap: int
 ) -> list[tuple[int, int]]:
-    """Character spans of the chunks of `text`, in order, each within `max_tokens`."""
-    units = _units(text, count_tokens, max_tokens)
-    if not units:
-        return []
-    chunks: list[tuple[int, int]] = []
-    i = 0
-    while i < len(units):
-        j, total = i, 0
-        while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
-            total += units[j][2]
-            j += 1
-        # the sum of sentence counts is an estimate: verify the joined text and shrink to fit
-        while j - i > 1 and count_tokens([text[units[i][0] : units[j - 1][1]]])[0] > max_tokens:
-            j -= 1
-        chunks.append((units[i][0], units[j - 1][1]))
-        if j >= len(units):
-            break
-        back, shared = j, 0
-        while back - 1 > i and shared + units[back - 1][2] <= overlap:
-            back -= 1
-            shared += units[back][2]
-        i = back
-    return chunks
+    """Character spans of the chunks of an article text, in order.
+    Chunks are runs of whole sentences (from split_sentences) whose token count — as measured by
+    count_tokens on the chunk text text[s:e] — is at most max_tokens; consecutive chunks share
+    whole trailing sentences worth up to `overlap` tokens; a sentence longer than max_tokens is cut
+    at word boundaries (whitespace) into pieces of at most max_tokens (a single word longer than
+    that is cut hard). Every character of non-whitespace text is covered by at least one chunk.
+    Spans start and end on non-whitespace, so text[s:e] has no surrounding whitespace."""
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    units = _sentence_units(text, count_tokens, max_tokens)
+    return [(s, e) for s, e, _ in _pack(text, units, count_tokens, max_tokens, max(overlap, 0))]
 
 
-def _units(text: str, count_tokens: CountTokens, max_tokens: int) -> list[tuple[int, int, int]]:
-    """Sentences as (start, end, tokens), long ones cut into word runs that fit."""
+def _sentence_units(text: str, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
+    """Sentences with their token counts; those over the limit replaced by pieces that fit."""
     spans = split_sentences(text)
+    if not spans:
+        return []
     counts = count_tokens([text[s:e] for s, e in spans])
-    units: list[tuple[int, int, int]] = []
+    units: list[Unit] = []
     for (s, e), n in zip(spans, counts, strict=True):
-        if n <= max_tokens:
-            units.append((s, e, n))
-        else:
-            units.extend(_cut_long(text, s, e, count_tokens, max_tokens))
+        units.extend(
+            [(s, e, n)] if n <= max_tokens else _cut_sentence(text, s, e, count_tokens, max_tokens)
+        )
     return units
 
 
-def _cut_long(
+def _cut_sentence(
     text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int
-) -> list[tuple[int, int, int]]:
+) -> list[Unit]:
+    """Pieces of one long sentence: runs of whole words, words too long cut by characters."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
     counts = count_tokens([text[s:e] for s, e in words])
-    pieces: list[tuple[int, int, int]] = []
-    i = 0
-    while i < len(words):
-        if counts[i] > max_tokens:  # one "word" longer than the limit: cut it by characters
-            pieces.extend(_cut_chars(text, *words[i], count_tokens, max_tokens))
-            i += 1
-            continue
-        j, total = i, 0
-        while j < len(words) and counts[j] <= max_tokens and total + counts[j] <= max_tokens:
-            total += counts[j]
-            j += 1
-        while j - i > 1 and count_tokens([text[words[i][0] : words[j - 1][1]]])[0] > max_tokens:
-            j -= 1
-        real = count_tokens([text[words[i][0] : words[j - 1][1]]])[0]
-        pieces.append((words[i][0], words[j - 1][1], real))
-        i = j
-    return pieces
+    units: list[Unit] = []
+    for (s, e), n in zip(words, counts, strict=True):
+        units.extend(
+            [(s, e, n)] if n <= max_tokens else _cut_word(text, s, e, count_tokens, max_tokens)
+        )
+    return _pack(text, units, count_tokens, max_tokens, 0)
 
 
-def _cut_chars(
+def _cut_word(
     text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int
-) -> list[tuple[int, int, int]]:
-    pieces = []
-    pos = start
-    while pos < end:
-        size = min(end - pos, max_tokens)
-        while size > 1 and count_tokens([text[pos : pos + size]])[0] > max_tokens:
-            size //= 2
-        pieces.append((pos, pos + size, count_tokens([text[pos : pos + size]])[0]))
-        pos += size
+) -> list[Unit]:
+    """Hard cuts of one word: the longest prefix that fits, by binary search (rare: URLs, blobs)."""
+    pieces: list[Unit] = []
+    while start < end:
+        fits, fits_count, over = 1, count_tokens([text[start : start + 1]])[0], end - start + 1
+        while over - fits > 1:  # text[start:start+fits] fits, text[start:start+over] does not
+            mid = (fits + over) // 2
+            n = count_tokens([text[start : start + mid]])[0]
+            fits, fits_count, over = (mid, n, over) if n <= max_tokens else (fits, fits_count, mid)
+        pieces.append((start, start + fits, fits_count))
+        start += fits
     return pieces
+
+
+def _pack(
+    text: str, units: list[Unit], count_tokens: CountTokens, max_tokens: int, overlap: int
+) -> list[Unit]:
+    """Greedy chunks of `units` as (start, end, real tokens), planned by estimate, then verified."""
+    chunks: list[Unit] = []
+    first, fresh = 0, 0  # the next chunk's first unit, and its first unit not in any chunk yet
+    while fresh < len(units):
+        plan = _plan(units, first, fresh, max_tokens, overlap)
+        counts = count_tokens([text[units[a][0] : units[b - 1][1]] for a, _, b in plan])
+        for (a, new, b), n in zip(plan, counts, strict=True):
+            overflows = n > max_tokens
+            if overflows:
+                a, b, n = _shrink(text, units, a, new, b, count_tokens, max_tokens)
+            chunks.append((units[a][0], units[b - 1][1], n))
+            first, fresh = _next_start(units, a, b, max_tokens, overlap), b
+            if overflows:  # the rest of the plan started from the unshrunk chunk: plan again
+                break
+    return chunks
+
+
+def _plan(
+    units: list[Unit], first: int, fresh: int, max_tokens: int, overlap: int
+) -> list[tuple[int, int, int]]:
+    """Chunks (first, first new, end) from here to the last unit, packed by estimated counts."""
+    plan = []
+    while fresh < len(units):
+        total = sum(n for _, _, n in units[first:fresh])
+        end = fresh + 1  # at least one new unit, even if the estimate says it overflows
+        total += units[fresh][2]
+        while end < len(units) and total + units[end][2] <= max_tokens:
+            total += units[end][2]
+            end += 1
+        plan.append((first, fresh, end))
+        first, fresh = _next_start(units, first, end, max_tokens, overlap), end
+    return plan
+
+
+def _next_start(units: list[Unit], first: int, end: int, max_tokens: int, overlap: int) -> int:
+    """Where the chunk after units[first:end] starts: after `end` less its shared trailing units.
+
+    The shared units leave room for the next unit, so the next chunk always holds something new,
+    and never include `first`, so it never starts where this one did.
+    """
+    if end >= len(units) or overlap <= 0:
+        return end
+    budget = min(overlap, max_tokens - units[end][2])
+    start, shared = end, 0
+    while start - 1 > first and shared + units[start - 1][2] <= budget:
+        start -= 1
+        shared += units[start][2]
+    return start
+
+
+def _shrink(
+    text: str,
+    units: list[Unit],
+    first: int,
+    new: int,
+    end: int,
+    count_tokens: CountTokens,
+    max_tokens: int,
+) -> tuple[int, int, int]:
+    """Drop shared leading units, then trailing ones, until the chunk's real count fits."""
+    n = max_tokens + 1
+    while n > max_tokens and end - first > 1:
+        if first < new:
+            first += 1
+        else:
+            end -= 1
+        n = count_tokens([text[units[first][0] : units[end - 1][1]]])[0]
+    if end - first == 1:
+        n = units[first][2]
+    return first, end, n

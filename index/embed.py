@@ -56,7 +56,9 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """A sentence-transformers model, loaded lazily once, producing normalised float32 vectors."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, backend: str = "torch", batch_size: int = 64):
+    def __init__(
+        self, model: str = BUNDLED_MODEL, backend: str = "onnx-int8", batch_size: int = 64
+    ) -> None:
         self.model_name = model
         self.backend = backend
         self.batch_size = batch_size

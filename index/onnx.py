@@ -13,8 +13,11 @@ Not here: choosing the backend (a setting, `index.settings`) or measuring it (`b
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,21 +55,37 @@ def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_dir / "export.lock")):
         if not _quantised(target, isa):
-            from sentence_transformers import SentenceTransformer
-            from sentence_transformers.backend import export_dynamic_quantized_onnx_model
-
+            print(f"Preparing the int8 embedding model in {target} (once) ...", file=sys.stderr)
             staging = target.with_name(target.name + ".tmp")
             shutil.rmtree(staging, ignore_errors=True)
             shutil.copytree(source, staging, ignore=shutil.ignore_patterns("onnx", "openvino"))
-            exported = SentenceTransformer(str(staging), device="cpu", backend="onnx")
-            exported.save_pretrained(str(staging))
-            export_dynamic_quantized_onnx_model(exported, isa, str(staging), push_to_hub=False)
+            _export(staging, isa)
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
     found = _quantised(target, isa)
     if not found:
         raise SettingsError(f"the int8 export in {target} is incomplete: delete it and retry")
     return target, found
+
+
+def _export(folder: Path, isa: str) -> None:
+    """Export the model in `folder` to ONNX and quantise it, quietly."""
+    loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers", "optimum")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sentence_transformers import SentenceTransformer
+            from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+            exported = SentenceTransformer(str(folder), device="cpu", backend="onnx")
+            exported.save_pretrained(str(folder))
+            export_dynamic_quantized_onnx_model(exported, isa, str(folder), push_to_hub=False)
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _quantised(folder: Path, isa: str) -> str | None:

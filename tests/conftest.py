@@ -13,6 +13,11 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+# one int8 export of the embedding model for the whole run, shared by test subprocesses
+os.environ.setdefault(
+    "ASSISTANT_INDEX__MODEL_CACHE",
+    os.path.join(os.environ.get("TMPDIR", "/tmp"), f"news-assistant-models-{os.getuid()}"),
+)
 
 from pathlib import Path
 
@@ -24,11 +29,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data" / "realtimeqa"
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole test session."""
+def embedder(tmp_path_factory):
+    """The bundled all-MiniLM-L6-v2 on the default backend, loaded once for the session."""
     from index.embed import Embedder
 
     emb = Embedder()
+    emb.cache_dir = Path(os.environ["ASSISTANT_INDEX__MODEL_CACHE"])
     emb.embed(["warm up"])
     return emb
 

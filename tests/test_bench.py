@@ -55,16 +55,19 @@ def _section(out: Path, doc: str, name: str) -> str:
 
 def test_ingest_bench_compares_index_ceiling_and_llamaindex(fixture):
     out = fixture["out"] / "ingest"
-    data = _bench("ingest", "--articles", str(fixture["articles"]), "--limit", "3", out=out)
+    args = ["--articles", str(fixture["articles"]), "--limit", "3", "--backends", "onnx-int8"]
+    data = _bench("ingest", *args, out=out)
     v = data["variants"]
-    assert v["ours"]["articles"] == 3 and v["ours"]["chunks"] >= 3
-    assert v["ceiling"]["chunks"] == v["ours"]["chunks"]  # the very chunks our index stored
+    assert set(v) == {"ours:onnx-int8", "ceiling:onnx-int8", "llamaindex", "resync"}
+    ours = v["ours:onnx-int8"]
+    assert ours["articles"] == 3 and ours["chunks"] >= 3
+    assert v["ceiling:onnx-int8"]["chunks"] == ours["chunks"]  # the very chunks it stored
     assert v["llamaindex"]["articles"] == 3 and v["llamaindex"]["chunks"] >= 3
     assert v["resync"]["chunks"] == 0 and data["raw_rounds"][0]["resync"]["unchanged"] == 3
-    assert all(v[k]["peak_mb"] > 50 and v[k]["chunks_per_s"] >= 0 for k in v)
+    assert all(row["peak_mb"] > 50 and row["chunks_per_s"] >= 0 for row in v.values())
     assert set(data["ratios"]) == {
-        "ours_vs_ceiling_chunks_per_s",
-        "ours_vs_llamaindex_articles_per_s",
+        "ours_vs_ceiling_chunks_per_s:onnx-int8",
+        "ours_vs_llamaindex_articles_per_s:onnx-int8",
         "resync_vs_index_wall",
     }
     assert "## Ingest" in _section(out, "benchmarks.md", "ingest")
