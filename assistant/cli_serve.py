@@ -1,20 +1,26 @@
-"""`assistant serve` (and `python app.py`): the web page, with the same options as the CLI.
+"""`assistant serve` (and `python app.py`): start the web page, with the same options as the CLI.
 
-Binding beyond loopback needs a password (`--auth USER:PASS` or ASSISTANT_AUTH) unless
-`--insecure-no-auth` says otherwise; that check runs before anything is loaded, so a refused
-start-up is immediate. Gradio is imported only when serving (`assistant.web`).
+Start-up: check where the page may be served, open (or create) the store, index the `--articles`
+folders, load the model, launch. Binding beyond loopback needs a password (`--auth USER:PASS` or
+ASSISTANT_AUTH) unless `--insecure-no-auth` says otherwise; that check runs before anything is
+loaded, so a refused start-up is immediate. Gradio is imported only to serve (`assistant.web`).
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli_common import add_store_options, settings_from
+from assistant.errors import NewsAssistantError, SettingsError
 from assistant.settings import Settings
-from index.errors import SettingsError
+from index import ArticleIndex
+
+if TYPE_CHECKING:
+    from assistant.web import WebApp
 
 
 def add_parser(sub: Any) -> None:
@@ -61,11 +67,64 @@ def run_serve(args: argparse.Namespace) -> int:
     if missing:
         raise SettingsError(f"--articles: no folder {', '.join(missing)}; check the path")
 
-    from assistant import web as page
-
-    app = page.start(settings, llm=args.llm, model=args.model)
-    page.launch(app, auth, note)
+    launch(start(settings, llm=args.llm, model=args.model), auth, note)
     return 0
+
+
+def start(settings: Settings, llm: str | None = None, model: str | None = None) -> WebApp:
+    """Open (or create) the store, index the --articles folders, connect the answerer."""
+    from assistant.assistant import Assistant
+    from assistant.web import WebApp
+
+    index = ArticleIndex.open(settings.store, settings.index, chroma_url=settings.chroma_url)
+    writer = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, embedder=index.embedder
+    )
+    folders = list(settings.web.articles)
+    if folders:
+        print(f"Indexing {', '.join(str(f) for f in folders)} …", flush=True)
+        report = writer.sync(folders)
+        for error in report.errors:
+            print(f"failed: {error}", flush=True)
+        print(f"{report.summary()} ({report.seconds:.1f} s)", flush=True)
+    index.embed(["warm up"])  # load the model now, not on the first question
+    assistant = Assistant.open(settings=settings, index=index, llm=llm, model=model)
+    return WebApp(assistant, writer, folders)
+
+
+def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
+    """Serve until interrupted; prints the address and whether a password guards it."""
+    from assistant import web, web_render
+
+    settings = app.settings.web
+    demo = web.build(app)
+    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    # Gradio's own routes use a name Starlette deprecated: not the reader's concern
+    warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")
+    try:
+        demo.launch(
+            server_name=settings.host,
+            server_port=settings.port,
+            auth=auth,
+            auth_message="News assistant: sign in to ask about the articles." if auth else None,
+            prevent_thread_lock=True,
+            quiet=True,
+            footer_links=["api"],
+            # a hard cap; the per-file limit is checked (and explained) by the upload handler
+            max_file_size=int(settings.max_upload_mb * 4 * 1024 * 1024),
+            css=web_render.CSS,
+            theme=web.theme(),
+        )
+    except OSError as exc:
+        raise NewsAssistantError(
+            f"cannot serve on {settings.host}:{settings.port} ({exc}); "
+            "choose another --port or --host"
+        ) from None
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    port = getattr(demo, "server_port", None) or settings.port
+    print(f"Serving on http://{host}:{port} ({note})", flush=True)
+    print(f"Answers: {app.assistant.model_label or 'extractive (no LLM)'}", flush=True)
+    demo.block_thread()
 
 
 def check_access(settings: Settings, insecure: bool) -> tuple[tuple[str, str] | None, str]:

@@ -1,12 +1,11 @@
 """The web page: a streaming chat over the index, with filters, uploads and the index status.
 
-`WebApp` holds the shared `Assistant` and the handlers; `build` lays out the page and wires the
-events (the chat's `respond` generator first); `serve` opens the store, indexes the `--articles`
-folders and launches. Program endpoints: `/ask` (an `Answer` as a JSON dict), `/index_status`,
-`/upload_articles` and `/reindex` (both return the per-file report).
+`WebApp` holds the shared `Assistant` and every handler (the chat's `respond` generator first);
+`build` lays out the page and wires the events. Endpoints for programs: `/ask` (an `Answer` as a
+JSON dict), `/index_status`, `/upload_articles` and `/reindex` (both return a per-file report).
 
-Not here: HTML of answers and sources (`assistant.web_render`); options and the bind/auth checks
-(`assistant.cli_serve`).
+Not here: the HTML of answers, sources and reports (`assistant.web_render`); options, start-up
+and the bind/password rules (`assistant.cli_serve`).
 """
 
 from __future__ import annotations
@@ -24,35 +23,37 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 
 from assistant import web_render as render
 from assistant.assistant import Assistant, Conversation, make_filters
-from assistant.settings import Settings
+from assistant.errors import NewsAssistantError
 from assistant.types import Answer
-from index import ArticleIndex, NewsAssistantError, SyncReport
+from index import ArticleIndex, SyncReport
 from index.parse import SUPPORTED_EXTENSIONS
 
 log = logging.getLogger("assistant.web")
 ACCEPTED = sorted(SUPPORTED_EXTENSIONS)
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
+Report = dict[str, Any]
 
 
 class WebApp:
-    """The handlers of the page, around one shared `Assistant` (and its `ArticleIndex`)."""
+    """The handlers of the page, around one shared `Assistant` and its `ArticleIndex`."""
 
     def __init__(
         self, assistant: Assistant, writer: ArticleIndex, folders: Sequence[Path] = ()
     ) -> None:
         self.assistant = assistant
-        self.index: ArticleIndex = assistant.index
+        self.index = assistant.index
         # Syncs go through their own ArticleIndex on the same store: the answering one then only
-        # ever swaps in whole, freshly loaded tables (on a generation change), never sees a
-        # writer's tables half-updated, and picks up every article once the sync is committed.
+        # swaps in whole tables freshly loaded on a generation change, never a writer's tables
+        # half-updated, and sees every article of a sync once it is committed.
         self.writer = writer
-        self.settings: Settings = assistant.settings
+        self.settings = assistant.settings
         self.folders = [Path(f) for f in folders]
         self.uploads = Path(self.settings.store).expanduser() / "uploads"
 
@@ -66,7 +67,7 @@ class WebApp:
         return stats
 
     def refresh(self, chosen: Sequence[str] | None = None) -> tuple[Any, ...]:
-        """Status panel, status line and the source filter's choices, after any change."""
+        """Status panel, header line and the source filter's choices, after any change."""
         stats = self.status()
         keep = [s for s in (chosen or []) if s in stats["sources"]]
         return (
@@ -74,6 +75,9 @@ class WebApp:
             render.header_html(stats),
             gr.Dropdown(choices=stats["sources"], value=keep),
         )
+
+    def on_load(self) -> tuple[Any, ...]:
+        return (*self.refresh(), render.sources_placeholder(self.index.stats().articles))
 
     # -- chat ---------------------------------------------------------------------------------
     def respond(
@@ -86,30 +90,33 @@ class WebApp:
         since: str,
         until: str,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer to `message` into the chat; then its checked text and sources."""
+        """Stream the answer to `message` into the chat; then its checked text and sources.
+
+        Yields (question box, chat, sources panel, filter note, conversation, answers).
+        """
         problem = self._check(message, since, until)
         if problem:
             gr.Warning(problem)
             yield message, history, gr.skip(), _note(problem), conversation, answers
             return
         conversation = conversation or self.assistant.chat()
-        history = [*history, {"role": "user", "content": render.chat_text(message)}]
         reply = {"role": "assistant", "content": render.streaming_markdown("")}
-        history.append(reply)
+        history = [*history, {"role": "user", "content": render.chat_text(message)}, reply]
         answers = [*answers, None]
         yield "", history, render.searching_html(message), _note(""), conversation, answers
-        filters = {"sources": sources or None, "since": since or None, "until": until or None}
         streamed = ""
         try:
+            filters = {"sources": sources or None, "since": since or None, "until": until or None}
             for part in conversation.stream(message, **filters):
+                shown: Any = gr.skip()
                 if isinstance(part, Answer):
                     answers[-1] = part
                     reply["content"] = render.answer_markdown(part)
-                    yield "", history, render.sources_html(part), gr.skip(), conversation, answers
+                    shown = render.sources_html(part)
                 else:
                     streamed += part
                     reply["content"] = render.streaming_markdown(streamed)
-                    yield "", history, gr.skip(), gr.skip(), conversation, answers
+                yield "", history, shown, gr.skip(), conversation, answers
         except NewsAssistantError as exc:
             reply["content"] = render.error_markdown(str(exc))
             yield "", history, gr.skip(), gr.skip(), conversation, answers
@@ -125,26 +132,17 @@ class WebApp:
         """Why the question cannot be asked as it stands ('' when it can)."""
         if not (message or "").strip():
             return "Type a question first."
-        try:
-            chosen = make_filters(since=since or None, until=until or None)
-        except NewsAssistantError as exc:
-            return str(exc)
-        if chosen.since and chosen.until and chosen.since > chosen.until:
-            return f"The date range is empty: 'from' {chosen.since} is after 'to' {chosen.until}."
+        problem = _date_problem(since, until)
+        if problem:
+            return problem
         self.index.refresh()
         if not self.index.records():
             return "No articles are indexed yet: upload some in the Articles tab first."
         return ""
 
     def check_dates(self, since: str, until: str) -> Any:
-        """The inline message under the date boxes as the reader types."""
-        try:
-            chosen = make_filters(since=since or None, until=until or None)
-        except NewsAssistantError as exc:
-            return _note(str(exc))
-        if chosen.since and chosen.until and chosen.since > chosen.until:
-            return _note("'From' is after 'to': no article can match.")
-        return _note("")
+        """The inline note under the date boxes, as the reader leaves one."""
+        return _note(_date_problem(since, until))
 
     def new_chat(self) -> tuple[Any, ...]:
         placeholder = render.sources_placeholder(self.index.stats().articles)
@@ -160,32 +158,37 @@ class WebApp:
         roles = [m.get("role") if isinstance(m, dict) else None for m in history]
         k = roles[: index + 1].count("assistant") - 1
         if index < len(roles) and roles[index] == "user":
-            k += 1
-        if 0 <= k < len(answers) and answers[k] is not None:
-            return render.sources_html(answers[k])  # type: ignore[arg-type]
-        return gr.skip()
+            k += 1  # a question stands for the answer that follows it
+        chosen = answers[k] if 0 <= k < len(answers) else None
+        return render.sources_html(chosen) if chosen is not None else gr.skip()
 
     # -- indexing -----------------------------------------------------------------------------
-    def upload(self, files: list[Any] | None, progress: Any = None) -> dict[str, Any]:
+    def upload(self, files: list[Any] | None, progress: Any = None) -> Report:
         """Save uploaded files under <store>/uploads (safe names, limits) and index them."""
         progress = _no_progress if progress is None else progress
         limit = int(self.settings.web.max_upload_mb * 1024 * 1024)
-        entries, saved = save_uploads(files or [], self.uploads, limit)
+        entries = save_uploads(files or [], self.uploads, limit)
+        saved = [e["path"] for e in entries if "path" in e]
         if not saved:
             return _report(entries, None, "Nothing was indexed.")
         progress(0.0, desc="Reading the files …")
         report = self.writer.sync(saved, progress=_feed(progress))
+        leftover = self._attach_errors(entries, report)
+        return _report(entries, report, "", leftover)
+
+    def _attach_errors(self, entries: list[dict[str, Any]], report: SyncReport) -> list[str]:
+        """Put each index error on the upload it belongs to; drop uploads nothing came of."""
         by_path = {str(e["path"].resolve()): e for e in entries if "path" in e}
         problems: dict[str, list[str]] = {}
         leftover = []
         for error in report.errors:
             key = str(Path(error.path).resolve())
+            where = f"line {error.line}: " if error.line is not None else ""
             if key in by_path:
-                where = f"line {error.line}: " if error.line is not None else ""
                 problems.setdefault(key, []).append(where + error.reason)
             else:
                 leftover.append(str(error))
-        stored = {str(Path(r.path).resolve()) for r in self.writer.records().values()}
+        stored = {str(Path(r.path).resolve()) for r in self.writer.records().values() if r.path}
         for key, reasons in problems.items():
             entry = by_path[key]
             if key in stored:
@@ -194,10 +197,10 @@ class WebApp:
                 entry.update(status="failed", reason="; ".join(reasons))
                 entry.pop("saved_as", None)
                 Path(key).unlink(missing_ok=True)
-        return _report(entries, report, "", leftover)
+        return leftover
 
-    def reindex(self, progress: Any = None) -> dict[str, Any]:
-        """Sync the --articles folders and the uploads folder, removing articles whose files went."""
+    def reindex(self, progress: Any = None) -> Report:
+        """Sync the --articles folders and the uploads, removing articles whose files went."""
         progress = _no_progress if progress is None else progress
         roots = [*self.folders, *([self.uploads] if self.uploads.is_dir() else [])]
         if not roots:
@@ -206,9 +209,40 @@ class WebApp:
         report = self.writer.sync(roots, prune=True, progress=_feed(progress))
         return _report([], report, "", [str(e) for e in report.errors])
 
-    def after_index(self, report: dict[str, Any], chosen: list[str] | None) -> tuple[Any, ...]:
-        status, line, dropdown = self.refresh(chosen)
-        return render.report_html(report), status, line, dropdown, None
+    def after_index(self, report: Report, chosen: list[str] | None) -> tuple[Any, ...]:
+        status, header, dropdown = self.refresh(chosen)
+        return render.report_html(report), status, header, dropdown, None
+
+    # -- endpoints for programs ---------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        sources: str | list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        as_of: str = "",
+    ) -> dict[str, Any]:
+        """Answer one question: the Answer as a dict (question, text, citations, sentences, …).
+
+        `sources`: a list of outlets or a comma-separated string; dates are YYYY-MM-DD.
+        """
+        try:
+            answer = self.assistant.ask(
+                question, sources=sources or None, since=since, until=until, as_of=as_of
+            )
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return answer.to_dict()
+
+
+def _date_problem(since: str, until: str) -> str:
+    try:
+        chosen = make_filters(since=since or None, until=until or None)
+    except NewsAssistantError as exc:
+        return str(exc)
+    if chosen.since and chosen.until and chosen.since > chosen.until:
+        return f"The date range is empty: 'from' {chosen.since} is after 'to' {chosen.until}."
+    return ""
 
 
 def _note(message: str) -> Any:
@@ -221,24 +255,22 @@ def _report(
     report: SyncReport | None,
     summary: str,
     errors: Sequence[str] = (),
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "files": [{k: v for k, v in e.items() if k != "path"} for e in entries],
-        "errors": list(errors),
-        "summary": summary,
-    }
+) -> Report:
+    out: Report = {"files": [{k: v for k, v in e.items() if k != "path"} for e in entries]}
     if report is not None:
         out.update(asdict(report))
-        out["errors"] = list(errors)
-        out["summary"] = (
-            f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
-        )
+        summary = f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
+    out.update(errors=list(errors), summary=summary)
     return out
 
 
 def _feed(progress: Any) -> Callable[[str, int, int], None]:
+    """The index's progress callback as a Gradio progress bar."""
+
     def callback(article_id: str, done: int, total: int) -> None:
-        progress((done, total), desc="Embedding articles", unit="articles")
+        # the sync reports each article as it is queued; the last batch embeds after that
+        desc = "Embedding the last batch" if article_id and done == total else "Indexing articles"
+        progress((done, total), desc=desc, unit="articles")
 
     return callback
 
@@ -261,16 +293,17 @@ def safe_name(name: str) -> str:
     return f"{stem}.{ext.lower()}" if ext else stem
 
 
-def save_uploads(
-    files: Sequence[Any], folder: Path, limit: int
-) -> tuple[list[dict[str, Any]], list[Path]]:
-    """Copy acceptable uploads into `folder`; one entry per file saying what became of it."""
+def save_uploads(files: Sequence[Any], folder: Path, limit: int) -> list[dict[str, Any]]:
+    """Copy acceptable uploads into `folder`: one entry per file saying what became of it.
+
+    `files` are Gradio file payloads (dicts with the cached `path` and the `orig_name` the
+    browser sent) or plain paths. An accepted entry carries the saved `path`.
+    """
     entries: list[dict[str, Any]] = []
-    saved: list[Path] = []
     for item in files:
         temp = Path(item["path"] if isinstance(item, dict) else str(item))
         given = (item.get("orig_name") if isinstance(item, dict) else None) or temp.name
-        entry: dict[str, Any] = {"name": given, "status": "rejected", "reason": ""}
+        entry: dict[str, Any] = {"name": str(given), "status": "rejected", "reason": ""}
         entries.append(entry)
         name = safe_name(given)
         size = temp.stat().st_size if temp.is_file() else -1
@@ -280,18 +313,24 @@ def save_uploads(
             entry["reason"] = "the upload did not arrive; try again"
         elif size > limit:
             entry["reason"] = (
-                f"{size / 1048576:.1f} MB is over the {limit / 1048576:g} MB limit "
+                f"{size / 1048576:.2f} MB is over the {limit / 1048576:g} MB limit "
                 "(setting ASSISTANT_WEB__MAX_UPLOAD_MB)"
             )
         else:
-            target = _place(temp, folder, name, {p.name for p in saved})
-            entry.update(status="indexed", saved_as=f"uploads/{target.name}", path=target)
-            saved.append(target)
-    return entries, saved
+            taken = {e["path"].name for e in entries if "path" in e}
+            target, new = _place(temp, folder, name, taken)
+            entry.update(status="indexed" if new else "unchanged", path=target)
+            entry.update(saved_as=f"uploads/{target.name}")
+            if not new:
+                entry["reason"] = f"the same file as uploads/{target.name}, already indexed"
+    return entries
 
 
-def _place(temp: Path, folder: Path, name: str, taken: set[str]) -> Path:
-    """Copy `temp` to `folder/name`, or to `name-2` … when another file holds that name."""
+def _place(temp: Path, folder: Path, name: str, taken: set[str]) -> tuple[Path, bool]:
+    """Copy `temp` to `folder/name` (or `name-2` … when that name holds another file).
+
+    Returns the path and whether a file was written (False: the same file was already there).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     stem, ext = Path(name).stem, Path(name).suffix
     digest = _sha256(temp)
@@ -299,16 +338,16 @@ def _place(temp: Path, folder: Path, name: str, taken: set[str]) -> Path:
         target = folder / (name if n == 1 else f"{stem}-{n}{ext}")
         if target.name in taken:
             continue
-        if target.exists() and _sha256(target) == digest:
-            return target  # the same file again: re-indexing it is a no-op
         if not target.exists():
             break
+        if _sha256(target) == digest:
+            return target, False
     if target.resolve().parent != folder.resolve():
         raise NewsAssistantError(f"refusing to write the upload {name!r} outside {folder}")
-    partial = folder / f".partial-{digest[:16]}"
+    partial = folder / f".partial-{digest[:16]}"  # hidden: a sync never reads it half-written
     shutil.copyfile(temp, partial)
     os.replace(partial, target)
-    return target
+    return target, True
 
 
 def _sha256(path: Path) -> str:
@@ -321,230 +360,163 @@ def _sha256(path: Path) -> str:
 
 # -- the page ---------------------------------------------------------------------------------
 def build(app: WebApp) -> gr.Blocks:
-    """The page and its events; the endpoints a program may call are named."""
-    examples = render.examples_list(app.settings.web.examples)
+    """The page and its events; only the endpoints meant for programs are named."""
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
-        conversation = gr.State(None)
-        answers = gr.State([])
-        report = gr.JSON(visible=False)
-        line = gr.HTML(render.header_html(None), elem_id="na-header")
+        ui = SimpleNamespace(
+            conversation=gr.State(None),
+            answers=gr.State([]),
+            report=gr.JSON(visible=False, label="report"),
+            header=gr.HTML(render.header_html(None), elem_id="na-header"),
+        )
         with gr.Tabs():
             with gr.Tab("Chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=420):
-                    chatbot = gr.Chatbot(
-                        height=560,
-                        show_label=False,
-                        examples=examples or None,  # type: ignore[arg-type]
-                        placeholder="**Ask a question about your articles.**",
-                        latex_delimiters=[],
-                        feedback_options=None,
-                        buttons=["copy"],
-                        elem_id="na-chat",
-                    )
-                    with gr.Row(equal_height=True):
-                        msg = gr.Textbox(
-                            placeholder="Ask about your articles …",
-                            show_label=False,
-                            scale=8,
-                            autofocus=True,
-                            max_lines=4,
-                            elem_id="na-question",
-                        )
-                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                        new = gr.Button("New chat", scale=1, min_width=116)
-                with gr.Column(scale=2, min_width=340):
-                    with gr.Accordion("Filters", open=True, elem_classes="na-filters"):
-                        source_filter = gr.Dropdown(
-                            label="Sources (none chosen: all)",
-                            multiselect=True,
-                            choices=[],
-                            elem_id="na-source-filter",
-                        )
-                        with gr.Row():
-                            since = gr.Textbox(
-                                label="Published from",
-                                show_label=False,
-                                placeholder="Published from YYYY-MM-DD",
-                                elem_id="na-since",
-                            )
-                            until = gr.Textbox(
-                                label="Published to",
-                                show_label=False,
-                                placeholder="Published to YYYY-MM-DD",
-                                elem_id="na-until",
-                            )
-                        filter_note = gr.HTML(visible=False)
-                    sources = gr.HTML(elem_id="na-sources", max_height=560)
+                _chat_column(app, ui)
+                _filters_and_sources(ui)
             with gr.Tab("Articles"), gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    files = gr.File(
-                        label="Add articles: "
-                        + " ".join(ACCEPTED)
-                        + f" (up to {app.settings.web.max_upload_mb:g} MB each)",
-                        file_count="multiple",
-                        file_types=ACCEPTED,
-                        elem_id="na-upload",
-                    )
-                    results = gr.HTML(elem_id="na-report", min_height=90)
-                    reindex = gr.Button(
-                        "Re-index folders" if app.folders else "Re-index uploads",
-                        elem_id="na-reindex",
-                    )
-                    gr.HTML(render.folders_html(app.folders, app.uploads))
+                _articles_column(app, ui)
                 with gr.Column(scale=2):
-                    status = gr.HTML(elem_id="na-status")
-
-        chat_inputs = [msg, chatbot, conversation, answers, source_filter, since, until]
-        chat_outputs = [msg, chatbot, sources, filter_note, conversation, answers]
-        for trigger in (msg.submit, ask.click):
-            trigger(
-                app.respond,
-                chat_inputs,
-                chat_outputs,
-                api_visibility="private",
-                show_progress="hidden",
-            )
-
-        def respond_example(evt: gr.SelectData, *rest: Any) -> Iterator[tuple[Any, ...]]:
-            yield from app.respond(evt.value["text"], *rest)
-
-        chatbot.example_select(
-            respond_example, chat_inputs[1:], chat_outputs, api_visibility="private"
-        )
-        for trigger in (new.click, chatbot.clear):
-            trigger(
-                app.new_chat,
-                None,
-                [chatbot, sources, conversation, answers, filter_note],
-                api_visibility="private",
-            )
-        chatbot.select(app.show_selected, [chatbot, answers], sources, api_visibility="private")
-        for box in (since, until):
-            box.blur(app.check_dates, [since, until], filter_note, api_visibility="private")
-
-        after = [results, status, line, source_filter, files]
-
-        # Gradio finds its progress tracker by a gr.Progress() default, made per function.
-        def upload(
-            files: list[Any] | None,
-            progress: Any = gr.Progress(),  # noqa: B008
-        ) -> dict[str, Any]:
-            return app.upload(files, progress)
-
-        def reindex_all(progress: Any = gr.Progress()) -> dict[str, Any]:  # noqa: B008
-            return app.reindex(progress)
-
-        files.upload(
-            upload,
-            files,
-            report,
-            api_name="upload_articles",
-            preprocess=False,
-            concurrency_limit=1,
-            concurrency_id="index",
-            show_progress_on=results,
-        ).then(app.after_index, [report, source_filter], after, api_visibility="private")
-        reindex.click(
-            reindex_all,
+                    ui.status = gr.HTML(elem_id="na-status")
+        _wire_chat(app, ui)
+        _wire_indexing(app, ui)
+        demo.load(
+            app.on_load,
             None,
-            report,
-            api_name="reindex",
-            concurrency_limit=1,
-            concurrency_id="index",
-            show_progress_on=results,
-        ).then(app.after_index, [report, source_filter], after, api_visibility="private")
-
-        def on_load() -> tuple[Any, ...]:
-            shown = app.refresh()
-            return (*shown, render.sources_placeholder(app.index.stats().articles))
-
-        demo.load(on_load, None, [status, line, source_filter, sources], api_visibility="private")
-
-        def ask_api(
-            question: str,
-            sources: str | list[str] | None = None,
-            since: str = "",
-            until: str = "",
-            as_of: str = "",
-        ) -> dict[str, Any]:
-            """Answer one question; the Answer as a dict (question, text, citations, ...)."""
-            try:
-                answer = app.assistant.ask(
-                    question, sources=sources or None, since=since, until=until, as_of=as_of
-                )
-            except NewsAssistantError as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
-            return answer.to_dict()
+            [ui.status, ui.header, ui.source_filter, ui.sources],
+            api_visibility="private",
+        )
 
         def index_status() -> dict[str, Any]:
             """Articles, chunks, embedding model, sources, last sync and the answer mode."""
             return app.status()
 
-        gr.api(ask_api, api_name="ask")
+        gr.api(app.ask, api_name="ask")
         gr.api(index_status, api_name="index_status")
     return demo
 
 
-def start(settings: Settings, llm: str | None, model: str | None) -> WebApp:
-    """Open (or create) the store, index the --articles folders, connect the answerer."""
-    index = ArticleIndex.open(settings.store, settings.index, chroma_url=settings.chroma_url)
-    writer = ArticleIndex.open(
-        settings.store, settings.index, chroma_url=settings.chroma_url, embedder=index.embedder
+def _chat_column(app: WebApp, ui: SimpleNamespace) -> None:
+    with gr.Column(scale=3, min_width=420):
+        ui.chatbot = gr.Chatbot(
+            height=560,
+            show_label=False,
+            examples=render.examples_list(app.settings.web.examples) or None,  # type: ignore[arg-type]
+            placeholder="**Ask a question about your articles.**",
+            latex_delimiters=[],
+            feedback_options=None,
+            buttons=["copy"],
+            elem_id="na-chat",
+        )
+        with gr.Row(equal_height=True):
+            ui.question = gr.Textbox(
+                placeholder="Ask about your articles …",
+                show_label=False,
+                scale=8,
+                autofocus=True,
+                max_lines=4,
+                elem_id="na-question",
+            )
+            ui.ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+            ui.new = gr.Button("New chat", scale=1, min_width=116)
+
+
+def _filters_and_sources(ui: SimpleNamespace) -> None:
+    with gr.Column(scale=2, min_width=340):
+        with gr.Accordion("Filters", open=True):
+            ui.source_filter = gr.Dropdown(
+                label="Sources (none chosen: all)", multiselect=True, choices=[]
+            )
+            with gr.Row():
+                ui.since = gr.Textbox(
+                    label="Published from",
+                    show_label=False,
+                    placeholder="Published from YYYY-MM-DD",
+                    elem_id="na-since",
+                )
+                ui.until = gr.Textbox(
+                    label="Published to",
+                    show_label=False,
+                    placeholder="Published to YYYY-MM-DD",
+                    elem_id="na-until",
+                )
+            ui.filter_note = gr.HTML(visible=False)
+        ui.sources = gr.HTML(elem_id="na-sources", max_height=560)
+
+
+def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
+    limit = f"up to {app.settings.web.max_upload_mb:g} MB each"
+    with gr.Column(scale=3):
+        ui.files = gr.File(
+            label=f"Add articles: {' '.join(ACCEPTED)} ({limit})",
+            file_count="multiple",
+            file_types=ACCEPTED,
+            elem_id="na-upload",
+        )
+        ui.results = gr.HTML(elem_id="na-report")
+        ui.reindex = gr.Button(
+            "Re-index folders" if app.folders else "Re-index uploads", elem_id="na-reindex"
+        )
+        gr.HTML(render.folders_html(app.folders, app.uploads))
+
+
+def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
+    inputs = [ui.question, ui.chatbot, ui.conversation, ui.answers]
+    inputs += [ui.source_filter, ui.since, ui.until]
+    outputs = [ui.question, ui.chatbot, ui.sources, ui.filter_note, ui.conversation, ui.answers]
+    for trigger in (ui.question.submit, ui.ask.click):
+        trigger(app.respond, inputs, outputs, api_visibility="private", show_progress="hidden")
+
+    def respond_example(evt: gr.SelectData, *rest: Any) -> Iterator[tuple[Any, ...]]:
+        yield from app.respond(evt.value["text"], *rest)
+
+    ui.chatbot.example_select(respond_example, inputs[1:], outputs, api_visibility="private")
+    cleared = [ui.chatbot, ui.sources, ui.conversation, ui.answers, ui.filter_note]
+    for trigger in (ui.new.click, ui.chatbot.clear):
+        trigger(app.new_chat, None, cleared, api_visibility="private")
+    ui.chatbot.select(
+        app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"
     )
-    folders = list(settings.web.articles)
-    if folders:
-        print(f"Indexing {', '.join(str(f) for f in folders)} …", flush=True)
-        report = writer.sync(folders)
-        for error in report.errors:
-            print(f"failed: {error}", flush=True)
-        print(f"{report.summary()} ({report.seconds:.1f} s)", flush=True)
-    index.embed(["warm up"])  # load the model now, not on the first question
-    assistant = Assistant.open(settings=settings, index=index, llm=llm, model=model)
-    return WebApp(assistant, writer, folders)
+    for box in (ui.since, ui.until):
+        box.blur(app.check_dates, [ui.since, ui.until], ui.filter_note, api_visibility="private")
 
 
-def _theme() -> gr.themes.Base:
-    fonts = gr.themes.LocalFont
+def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
+    # Gradio finds its progress tracker by a gr.Progress() default, one per function.
+    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> Report:  # noqa: B008
+        return app.upload(files, progress)
+
+    def reindex(progress: Any = gr.Progress()) -> Report:  # noqa: B008
+        return app.reindex(progress)
+
+    # One sync at a time (the store has one writer); questions keep their own queue.
+    one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
+    after = [ui.results, ui.status, ui.header, ui.source_filter, ui.files]
+    ui.files.upload(
+        upload,
+        ui.files,
+        ui.report,
+        api_name="upload_articles",
+        preprocess=False,  # keeps the browser's file names (sanitised in save_uploads)
+        show_progress_on=ui.results,
+        **one_writer,
+    ).then(app.after_index, [ui.report, ui.source_filter], after, api_visibility="private")
+    ui.reindex.click(
+        reindex, None, ui.report, api_name="reindex", show_progress_on=ui.results, **one_writer
+    ).then(app.after_index, [ui.report, ui.source_filter], after, api_visibility="private")
+
+
+def theme() -> gr.themes.Base:
+    """Fonts bundled with Gradio (the page requests nothing from other sites)."""
+    local = gr.themes.LocalFont
     return gr.themes.Soft(
         primary_hue="indigo",
         neutral_hue="slate",
-        # bundled with Gradio: the page makes no request beyond its own server
-        # (their semi-bold files hold only a few glyphs: use regular and bold)
+        # regular and bold only: the bundled semi-bold files hold a few glyphs
         font=(
-            fonts("IBM Plex Sans", weights=(400, 700)),
-            fonts("Lora", weights=(400, 600)),
+            local("IBM Plex Sans", weights=(400, 700)),
+            local("Lora", weights=(400, 600)),
             "ui-sans-serif",
             "system-ui",
             "sans-serif",
         ),
-        font_mono=(fonts("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"),
+        font_mono=(local("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"),
     )
-
-
-def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
-    """Serve until interrupted; prints the address and whether a password protects it."""
-    web = app.settings.web
-    demo = build(app)
-    demo.queue(default_concurrency_limit=web.concurrency_limit)
-    try:
-        demo.launch(
-            server_name=web.host,
-            server_port=web.port,
-            auth=auth,
-            auth_message="News assistant: sign in" if auth else None,
-            prevent_thread_lock=True,
-            quiet=True,
-            footer_links=["api"],
-            max_file_size=int(web.max_upload_mb * 4 * 1024 * 1024),
-            css=render.CSS,
-            theme=_theme(),
-        )
-    except OSError as exc:
-        raise NewsAssistantError(
-            f"cannot serve on {web.host}:{web.port} ({exc}); choose another --port or --host"
-        ) from None
-    host = f"[{web.host}]" if ":" in web.host else web.host
-    port = getattr(demo, "server_port", None) or web.port
-    print(f"Serving on http://{host}:{port} ({note})", flush=True)
-    print(f"Answers: {app.assistant.model_label or 'extractive (no LLM)'}", flush=True)
-    demo.block_thread()

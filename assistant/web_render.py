@@ -333,6 +333,7 @@ CSS = """
 .na-status dt { color: var(--body-text-color-subdued); }
 .na-status dd { margin: 0; font-weight: 600; word-break: break-all; }
 .na-hint { color: #b45309; font-weight: 600; }
+#na-report { min-height: 96px; }
 .na-report ul { list-style: none; padding: 0; margin: 0; }
 .na-report li { padding: 3px 0; }
 .na-ok .na-icon { color: #15803d; font-weight: 700; }
