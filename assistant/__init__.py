@@ -47,7 +47,22 @@ _HOME = {
     "StoreMismatchError": "assistant.errors",
 }
 
-__all__ = sorted(_HOME)
+__all__ = [
+    "Answer",
+    "AnswerSentence",
+    "Assistant",
+    "Citation",
+    "Conversation",
+    "LLMError",
+    "NewsAssistantError",
+    "PromptError",
+    "QuestionError",
+    "Settings",
+    "SettingsError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreMismatchError",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -179,7 +179,6 @@ class Assistant:
             seconds=round(time.perf_counter() - began, 4),
         )
 
-
     def _fit_context(self, passages: list[Passage]) -> list[Passage]:
         """Keep the prompt within the model's context window (an overflow kills some servers).
 

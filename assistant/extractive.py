@@ -12,17 +12,17 @@ Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from index.sentences import split_sentences
 
 from assistant.passage import Passage
 from assistant.settings import AnswerSettings
 from assistant.types import AnswerSentence, Citation
 from index.keyword import Tokenizer
+from index.sentences import split_sentences
 
 _MIN_WORDS = 4
 _REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same thing
@@ -35,11 +35,16 @@ _DATE = re.compile(
     r"October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.|Monday|Tuesday|"
     r"Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|last (?:week|month|year))\b"
 )
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|"
-                     r"thousand|million|billion|percent)\b", re.IGNORECASE)
-_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
-                    r"in response to|to (?:counter|deter|show|protect|help|support))\b",
-                    re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|"
+    r"thousand|million|billion|percent)\b",
+    re.IGNORECASE,
+)
+_CAUSE = re.compile(
+    r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
+    r"in response to|to (?:counter|deter|show|protect|help|support))\b",
+    re.IGNORECASE,
+)
 
 
 def expected_answer(question: str) -> re.Pattern[str] | None:
@@ -47,7 +52,10 @@ def expected_answer(question: str) -> re.Pattern[str] | None:
     q = question.lower()
     if re.search(r"\bwhy\b|\bwhat (?:was|is) the reason\b", q):
         return _CAUSE
-    if re.search(r"\bhow (?:many|much|long|old|far|big|high|hot|cold)\b|\bwhat (?:percentage|number|share)\b", q):
+    if re.search(
+        r"\bhow (?:many|much|long|old|far|big|high|hot|cold)\b|\bwhat (?:percentage|number|share)\b",
+        q,
+    ):
         return _NUMBER
     if re.search(r"\bwhen\b|\bwhat (?:year|day|date|month)\b", q):
         return _DATE

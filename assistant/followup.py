@@ -117,9 +117,9 @@ def entities(text: str) -> list[str]:
 def _person(names: list[str]) -> str | None:
     for name in names:
         words = name.split()
-        if len(words) >= 2 and all(w[0].isupper() for w in words) and "’s" not in name:
-            if not name.endswith(("'s", "’s")):
-                return name
+        possessive = "’s" in name or name.endswith("'s")
+        if len(words) >= 2 and all(w[0].isupper() for w in words) and not possessive:
+            return name
     return None
 
 

@@ -46,7 +46,24 @@ _HOME = {
     "SyncReport": "index.types",
 }
 
-__all__ = sorted(_HOME)
+__all__ = [
+    "Article",
+    "ArticleError",
+    "ArticleIndex",
+    "ArticleRecord",
+    "Chunk",
+    "FileError",
+    "Filters",
+    "Hit",
+    "IndexSettings",
+    "IndexStats",
+    "NewsAssistantError",
+    "SettingsError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "SyncReport",
+]
 
 
 def __getattr__(name: str) -> Any:

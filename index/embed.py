@@ -95,7 +95,7 @@ class Embedder:
         """Word pieces of text the model reads, not counting its special tokens."""
         if self.backend == "onnx-int8":
             return self.onnx.max_seq_length - 2
-        return int(self.model.max_seq_length) - 2
+        return int(self.model.max_seq_length or 256) - 2
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text by the model's own tokenizer, without special tokens."""

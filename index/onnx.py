@@ -102,7 +102,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         config = _read_json(folder / "sentence_bert_config.json")
-        self.max_seq_length = int(config.get("max_seq_length", 256))
+        self.max_seq_length = int(str(config.get("max_seq_length", 256)))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.no_padding()
@@ -140,7 +140,9 @@ class OnnxEncoder:
                 mask[row, : len(e.ids)] = 1
                 types[row, : len(e.ids)] = e.type_ids
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[
+                0
+            ]
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)

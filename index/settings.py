@@ -43,11 +43,11 @@ class IndexSettings(BaseModel):
         40, ge=0, le=1024, description="Word pieces shared by consecutive chunks (whole sentences)."
     )
     max_file_mb: float = Field(
-        20.0, gt=0, description="Files (for .jsonl: lines) larger than this many megabytes are skipped with an error."
+        20.0,
+        gt=0,
+        description="Files (for .jsonl: lines) larger than this many megabytes are skipped with an error.",
     )
-    embed_batch_size: int = Field(
-        64, ge=1, le=4096, description="Chunks embedded per model call."
-    )
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Chunks embedded per model call.")
     collection: str = Field(
         "news",
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",

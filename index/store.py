@@ -18,6 +18,7 @@ Not here: parsing, chunking, embedding, the sync algorithm (see `index.sync`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -203,10 +204,8 @@ class ChromaStore:
         old = self.manifest
         version = (old.version if old else 0) + 1
         for kind in ("chunks", "articles"):
-            try:
+            with contextlib.suppress(Exception):  # absent: nothing to clear
                 self.client.delete_collection(f"{self.prefix}-{kind}-{version}")
-            except Exception:  # absent: nothing to clear
-                pass
         view = copy.copy(self)
         view.staging = True
         view.manifest = Manifest(

@@ -142,10 +142,10 @@ class Writer:
 
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
     """Upsert chunk nodes through llama-index's ChromaVectorStore."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    nodes = [
+    nodes: list[BaseNode] = [
         TextNode(
             id_=c.id,
             text=c.text,

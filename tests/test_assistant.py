@@ -76,12 +76,18 @@ def test_followup_carries_the_subject(assistant):
 
 
 def test_date_and_source_filters(assistant):
-    june = assistant.ask("What did the central bank decide about interest rates?", until="2022-06-30")
+    june = assistant.ask(
+        "What did the central bank decide about interest rates?", until="2022-06-30"
+    )
     assert june.citations and all(c.published <= "2022-06-30" for c in june.citations)
-    july = assistant.ask("What did the central bank decide about interest rates?",
-                         since="2022-07-01", as_of="2022-07-31")
-    assert july.citations and all("2022-07-01" <= c.published <= "2022-07-31"
-                                  for c in july.citations)
+    july = assistant.ask(
+        "What did the central bank decide about interest rates?",
+        since="2022-07-01",
+        as_of="2022-07-31",
+    )
+    assert july.citations and all(
+        "2022-07-01" <= c.published <= "2022-07-31" for c in july.citations
+    )
     science = assistant.ask("What did the telescope show?", source="Sample Science Desk")
     assert science.citations and {c.source for c in science.citations} == {"Sample Science Desk"}
     nothing = assistant.ask("What did the telescope show?", source="No Such Outlet")
@@ -124,8 +130,14 @@ def test_stream_yields_text_then_the_answer(assistant):
 
 def _cli(*args: str, store: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "assistant", *args, "--store", str(store)],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args, "--store", str(store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_cli_ask_prints_answer_and_sources(sample_store):

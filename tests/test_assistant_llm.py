@@ -73,19 +73,44 @@ def test_unknown_model_and_dead_server_are_clear_errors(sample_store, embedder, 
 
     index = ArticleIndex.open(sample_store, embedder=embedder, create=False)
     with pytest.raises(LLMError, match="no-such-model"):
-        Assistant.open(settings=Settings(store=sample_store), index=index, llm=llm_server,
-                       model="no-such-model")
+        Assistant.open(
+            settings=Settings(store=sample_store),
+            index=index,
+            llm=llm_server,
+            model="no-such-model",
+        )
     with pytest.raises(LLMError, match="cannot reach"):
-        Assistant.open(settings=Settings(store=sample_store), index=index,
-                       llm="http://127.0.0.1:9", model="smollm2")
+        Assistant.open(
+            settings=Settings(store=sample_store),
+            index=index,
+            llm="http://127.0.0.1:9",
+            model="smollm2",
+        )
 
 
 def test_cli_ask_with_llm(sample_store, llm_server):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_LLM__MAX_TOKENS": "64"}
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", MADRID, "--store", str(sample_store),
-         "--llm", llm_server, "--model", "smollm2", "--top-k", "2"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ask",
+            MADRID,
+            "--store",
+            str(sample_store),
+            "--llm",
+            llm_server,
+            "--model",
+            "smollm2",
+            "--top-k",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() and "Traceback" not in run.stderr

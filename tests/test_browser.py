@@ -121,7 +121,11 @@ def test_bad_date_gets_an_inline_message(page):
     since.fill("2022-13-45")
     since.blur()
     note = page.locator(".na-inline-note")
-    note.wait_for(timeout=TIMEOUT_MS)
+    try:
+        note.wait_for(timeout=TIMEOUT_MS)
+    except Exception:
+        page.screenshot(path="/tmp/webdev/fail.png")
+        raise
     assert "YYYY-MM-DD" in note.inner_text()
     since.fill("")
     since.blur()

@@ -6,6 +6,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_without_overlap_chunks_are_greedy():
             expected, total = expected + 1, 0
         total += n
     assert len(spans) == expected
-    for (s, e), (next_start, _) in zip(spans, spans[1:], strict=False):
+    for (s, e), (next_start, _) in pairwise(spans):
         assert not text[e:next_start].strip()  # no overlap asked, none given
         nxt = next(se for se in split_sentences(text) if se[0] == next_start)
         assert len(text[s : nxt[1]].split()) > 20  # the next sentence did not fit
@@ -98,9 +99,9 @@ def test_consecutive_chunks_share_whole_trailing_sentences_up_to_the_overlap():
     spans = chunk_spans(text, words, 24, 8)
     assert_chunks(text, spans, words, 24)
     starts = {s for s, _ in split_sentences(text)}
-    shared = [text[nxt:e] for (_, e), (nxt, _) in zip(spans, spans[1:], strict=False) if nxt < e]
+    shared = [text[nxt:e] for (_, e), (nxt, _) in pairwise(spans) if nxt < e]
     assert len(shared) >= len(spans) // 2  # the overlap is really there
-    for (_, e), (nxt, _) in zip(spans, spans[1:], strict=False):
+    for (_, e), (nxt, _) in pairwise(spans):
         assert nxt in starts
         assert len(text[nxt:e].split()) <= 8
 
@@ -217,3 +218,20 @@ def test_corpus_chunks_fit_the_models_own_tokenizer(shared_articles: Path, model
     small = [chunk_spans(text, model_tokens, 48, 12) for text in texts[:50]]
     for text, spans in zip(texts[:50], small, strict=True):
         assert_chunks(text, spans, model_tokens, 48)
+
+
+def test_random_texts_keep_every_property():
+    import random
+
+    rng = random.Random(7)
+    parts = ["The", "cat", "Mr.", "U.S.", "said.", "“Hi.”", "3.5", "ran!", "Why?", "\n", "\n\n"]
+    parts += ["x" * 45, "(It.)", "—", "ok,", "...", "J.", "No.", "1.", "\u200b", "  "]
+
+    def chars(texts: list[str]) -> list[int]:  # word pieces of about three characters
+        return [sum(math.ceil(len(w) / 3) for w in t.split()) + t.count(". ") for t in texts]
+
+    for _ in range(300):
+        text = "".join(rng.choice(parts) + rng.choice([" ", "", "\n"]) for _ in range(80))
+        for count in (words, chars):
+            max_tokens, overlap = rng.randint(16, 40), rng.randint(0, 50)
+            assert_chunks(text, chunk_spans(text, count, max_tokens, overlap), count, max_tokens)

@@ -45,8 +45,13 @@ def _articles(folder: Path, count: int, seed: int = 7) -> Path:
                 f"thousand pounds."
                 for j in range(rng.randint(4, 14))
             )
-            record = {"id": f"local-{i}", "title": f"{town} {topic} {i}", "text": text,
-                      "source": "Local Gazette", "published": f"2022-06-{1 + i % 28:02d}"}
+            record = {
+                "id": f"local-{i}",
+                "title": f"{town} {topic} {i}",
+                "text": text,
+                "source": "Local Gazette",
+                "published": f"2022-06-{1 + i % 28:02d}",
+            }
             fh.write(json.dumps(record) + "\n")
     return folder
 
@@ -58,13 +63,28 @@ def _env() -> dict[str, str]:
 
 
 def _index_cmd(folder: Path, store: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "assistant", "index", str(folder), "--store", str(store),
-            "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "assistant",
+        "index",
+        str(folder),
+        "--store",
+        str(store),
+        "--quiet",
+        *extra,
+    ]
 
 
 def _facts(store: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHECK, str(store)], capture_output=True,
-                         text=True, cwd=ROOT, env=_env(), timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", CHECK, str(store)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(),
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -76,8 +96,13 @@ def test_indexer_killed_at_any_moment_is_completed_by_next_run(tmp_path):
     rng = random.Random(11)
     delays = sorted(rng.uniform(4.0, 14.0) for _ in range(4))
     for delay in delays:
-        proc = subprocess.Popen(_index_cmd(folder, store), cwd=ROOT, env=_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            _index_cmd(folder, store),
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(delay)
         proc.kill()
         proc.wait()
@@ -85,8 +110,9 @@ def test_indexer_killed_at_any_moment_is_completed_by_next_run(tmp_path):
             facts = _facts(store)
             # readers see only committed articles, each with all its chunks, none twice
             assert facts["missing"] == [] and facts["duplicates"] == []
-    done = subprocess.run(_index_cmd(folder, store), cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        _index_cmd(folder, store), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     facts = _facts(store)
     assert facts["articles"] == 120
@@ -99,19 +125,31 @@ def test_indexer_killed_at_any_moment_is_completed_by_next_run(tmp_path):
 def test_killed_update_and_prune_is_completed_by_next_run(tmp_path):
     folder = _articles(tmp_path / "articles", 60)
     store = tmp_path / "store"
-    first = subprocess.run(_index_cmd(folder, store), cwd=ROOT, env=_env(),
-                           capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        _index_cmd(folder, store), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600
+    )
     assert first.returncode == 0, first.stderr
     _articles(folder, 40, seed=8)  # every article changes, 20 disappear
-    proc = subprocess.Popen(_index_cmd(folder, store, "--prune"), cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        _index_cmd(folder, store, "--prune"),
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(7.0)
     proc.kill()
     proc.wait()
     facts = _facts(store)
     assert facts["missing"] == [] and facts["duplicates"] == []
-    done = subprocess.run(_index_cmd(folder, store, "--prune"), cwd=ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        _index_cmd(folder, store, "--prune"),
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     facts = _facts(store)
     assert facts["articles"] == 40 and facts["orphans"] == 0 and facts["journal"] == 0
@@ -123,15 +161,32 @@ def test_chroma_server_holds_the_whole_index(tmp_path, embedder):
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chromadb package installs the `chroma` command"
     port = free_port()
-    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host",
-                               "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**_env(), "ANONYMIZED_TELEMETRY": "False"})
+    server = subprocess.Popen(
+        [
+            chroma,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**_env(), "ANONYMIZED_TELEMETRY": "False"},
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, server)
         url = f"http://127.0.0.1:{port}"
-        run = subprocess.run(_index_cmd(SAMPLES, tmp_path / "machine-a", "--chroma-url", url),
-                             cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            _index_cmd(SAMPLES, tmp_path / "machine-a", "--chroma-url", url),
+            cwd=ROOT,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert run.returncode == 0, run.stderr
         assert not (tmp_path / "machine-a" / "chroma").exists()  # nothing durable kept locally
         from index import ArticleIndex

@@ -162,7 +162,9 @@ def _corpus(path: Path, limit: int = 200) -> list[str]:
         return [json.loads(line)["text"] for line, _ in zip(f, range(limit), strict=False)]
 
 
-_TITLE_END = re.compile(r"(?<![^\s“\"(])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Sgt|St|Prof|Capt|[A-Z])\.$")
+_TITLE_END = re.compile(
+    r"(?<![^\s“\"(])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Sgt|St|Prof|Capt|[A-Z])\.$"
+)
 
 
 @pytest.mark.shared

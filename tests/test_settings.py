@@ -44,7 +44,13 @@ def test_bad_value_names_the_setting(tmp_path):
     import sys
 
     env = {**os.environ, "ASSISTANT_RETRIEVAL__TOP_K": "zero", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "assistant", "status", "--store", str(tmp_path)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant", "status", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 1
     assert "TOP_K" in run.stderr.upper() and "Traceback" not in run.stderr
