@@ -28,6 +28,9 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from index import ArticleIndex, Filters, StoreError
 
+_ISO_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 FilterValue = str | dt.date | None
 
@@ -272,8 +275,11 @@ def _date(name: str, value: FilterValue) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text[:10])
     except ValueError:
         raise QuestionError(
             f"the {name} filter {str(value)[:40]!r} is not a date: use YYYY-MM-DD"

@@ -28,6 +28,7 @@ _MIN_WORDS = 4
 _REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same thing
 _MEANING, _WORDING = 0.75, 0.25
 _tokenize = Tokenizer()
+_MARKER = re.compile(r"\[\s*((?:source\s*)?\d+(?:\s*[,–-]\s*\d+)*)\s*\]", re.IGNORECASE)
 _TYPE_BONUS = 0.08
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 _DATE = re.compile(
@@ -161,11 +162,17 @@ def compose(
         )
         return text, (AnswerSentence(text, (), False, 0.0),), citations
     sentences = tuple(
-        AnswerSentence(c.text, (n,), True, round(max(c.meaning, 0.0), 4))
+        AnswerSentence(unmark(c.text), (n,), True, round(max(c.meaning, 0.0), 4))
         for n, c in enumerate(extract.sentences, start=1)
     )
     text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
     return text, sentences, citations
+
+
+def unmark(text: str) -> str:
+    """Article text with marker look-alikes ("[7]") turned into "(7)", so a quoted sentence
+    cannot fake a citation in the answer; the citation's quote keeps the exact text."""
+    return _MARKER.sub(lambda m: f"({m.group(1)})", text)
 
 
 def _citation(n: int, c: Candidate) -> Citation:

@@ -180,10 +180,16 @@ def read_pdf(data: bytes, path: str) -> Iterator[Item]:
     yield Record({"title": title, "text": text, "author": author})
 
 
+_TOO_DEEP = "JSON nested too deeply to read; an article is one flat object of fields"
+
+
 def read_json(text: str, path: str) -> Iterator[Item]:
     """One object (one article) or a list of objects (record N is `path#N`)."""
     try:
         value = json.loads(text)
+    except RecursionError:
+        yield FileError(path, _TOO_DEEP)
+        return
     except json.JSONDecodeError as err:
         hint = (
             "; the file holds several JSON values: if it has one object per line, name it .jsonl"
@@ -287,6 +293,9 @@ def read_jsonl(stream: BinaryIO, path: str, max_bytes: int = 1 << 62) -> Iterato
 def _jsonl_line(text: str, path: str, number: int) -> Iterator[Item]:
     try:
         value = json.loads(text.rstrip())  # the line end would put errors on "line 2"
+    except RecursionError:
+        yield FileError(path, _TOO_DEEP, line=number)
+        return
     except json.JSONDecodeError as err:
         yield FileError(
             path, f"malformed JSON at column {err.colno}: {err.msg}; fix or remove the line", number
