@@ -245,9 +245,12 @@ def _date_problem(since: str, until: str) -> str:
     return ""
 
 
-def _note(message: str) -> Any:
-    """The inline note under the filters, shown only when there is something to say."""
-    return gr.HTML(render.note(message) if message else "", visible=bool(message))
+def _note(message: str) -> str:
+    """The inline note under the filters ('' hides it: see `#na-filter-note` in the CSS).
+
+    Not a visibility update: an HTML block hidden by one stays blank when shown again.
+    """
+    return render.note(message) if message else ""
 
 
 def _report(
@@ -438,7 +441,7 @@ def _filters_and_sources(ui: SimpleNamespace) -> None:
                     placeholder="Published to YYYY-MM-DD",
                     elem_id="na-until",
                 )
-            ui.filter_note = gr.HTML(visible=False)
+            ui.filter_note = gr.HTML(elem_id="na-filter-note")
         ui.sources = gr.HTML(elem_id="na-sources", max_height=560)
 
 

@@ -303,6 +303,7 @@ CSS = """
 #na-chat .na-unsupported { color: var(--body-text-color-subdued); }
 #na-chat sub { color: var(--body-text-color-subdued); font-size: 0.8em; vertical-align: baseline; }
 .na-filters { padding: 4px; }
+#na-filter-note:not(:has(.na-inline-note)) { display: none !important; }
 .na-inline-note { color: #b91c1c; font-size: 0.9rem; padding: 4px 10px; }
 .na-sources { display: flex; flex-direction: column; gap: 10px; margin-top: 10px; }
 .na-head { display: flex; flex-direction: column; gap: 2px; }

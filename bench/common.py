@@ -238,12 +238,13 @@ def bar_chart(
         ax.bar_label(bars, fmt="%.3g", fontsize=7)
     for label, value in (lines or {}).items():
         ax.axhline(value, linestyle="--", linewidth=1, color="grey")
-        ax.annotate(label, (len(groups) - 0.5, value), fontsize=7, ha="right", va="bottom")
+        ax.annotate(f"{label} {value:.3g}", (-0.5, value), fontsize=7, va="bottom", color="dimgrey")
     ax.set_xticks(range(len(groups)), groups, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
+    ax.margins(y=0.12)
     if len(series) > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

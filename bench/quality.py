@@ -173,33 +173,31 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
         else ""
     )
     commands = "\n".join(f"    {r['command']}" for r in rows)
-    return f"""## RealTime QA dev questions
-
-{first["questions"]} questions from `{Path(data["questions_file"]).name}`; {first["with_gold"]}
-carry gold article ids, and {first["gold_in_store"]} of those articles are in the store (ids
-compared without their `#fragment`). Hit@k and MRR@10 are over the questions with gold ids, an
-article counting at the rank of its best chunk; the answer columns over all questions with
-answers; MC accuracy over the {first["with_choices"]} questions with choices, abstentions counted
-as wrong. "As of asked_on" answers from the articles published on or before the day the question
-was asked, as the paper's setting requires.{short_note}
-
-{table}
-
-Settings: top_k {s["top_k"]}, candidates {s["candidates"]}, {s["embedding_model"]}
-({s["embedding_backend"]}), chunks of {s["chunk_tokens"]} tokens with {s["chunk_overlap"]}
-overlap, extractive answers. Paper baselines: Kasai et al., *RealTime QA: What's the Answer Right
-Now?* (2022), measured on their own question set and the live web, not on this corpus.
-
-Multiple choice (`assistant.evaluate.pick_choice`): each choice scores its best supporting
-sentence among the top-k passages, support = (share of the choice's distinctive words in the
-sentence) x (the sentence's cosine similarity to the question); ties go to the summed support,
-and a choice with no support at all is no answer.
-
-Each row is one run of:
-
-{commands}
-
-![quality]({chart})"""
+    paragraphs = [
+        "## RealTime QA dev questions",
+        f"{first['questions']} questions from `{Path(data['questions_file']).name}`; "
+        f"{first['with_gold']} carry gold article ids, and {first['gold_in_store']} of those "
+        "articles are in the store (ids compared without their `#fragment`). Hit@k and MRR@10 "
+        "are over the questions with gold ids, an article counting at the rank of its best "
+        "chunk; the answer columns are over all questions with answers; MC accuracy over the "
+        f"{first['with_choices']} questions with choices, abstentions counted as wrong. "
+        '"As of asked_on" answers from the articles published on or before the day the '
+        "question was asked, the paper's setting." + short_note,
+        table,
+        f"Settings: top_k {s['top_k']}, candidates {s['candidates']}, {s['embedding_model']} "
+        f"({s['embedding_backend']}), chunks of {s['chunk_tokens']} tokens with "
+        f"{s['chunk_overlap']} overlap, extractive answers. Paper baselines: Kasai et al., "
+        "*RealTime QA: What's the Answer Right Now?* (2022), measured on their own question "
+        "set against the live web, not on this corpus.",
+        "Multiple choice (`assistant.evaluate.pick_choice`): each choice scores its best "
+        "supporting sentence among the top-k passages, support = (share of the choice's "
+        "distinctive words in the sentence) x (the sentence's cosine similarity to the "
+        "question); ties go to the summed support, and a choice with no support at all is no "
+        "answer.",
+        f"Each row is one run of:\n\n{commands}",
+        f"![quality]({chart})",
+    ]
+    return "\n\n".join(paragraphs)
 
 
 if __name__ == "__main__":

@@ -8,17 +8,20 @@ crash) never shows a stale, half-written or duplicated passage.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from index.embed import Embedder
-from index.errors import SettingsError, StoreError
+from index.errors import NewsAssistantError, SettingsError, StoreError
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.records import (
@@ -34,6 +37,26 @@ from index.sync import Progress, Writer, recover, remove_articles, sync_paths
 from index.types import Article, Chunk, Filters, Hit, IndexStats, SyncReport
 
 _PAGE = 2000
+T = TypeVar("T")
+
+
+def _reads(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn a failure of the store under a read into a StoreError that says what to check."""
+
+    @functools.wraps(method)
+    def wrapper(self: ArticleIndex, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except NewsAssistantError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"reading the store at {self._store.location} failed ({_reason(exc)}); if its "
+                "disk is full, free some space; if it is damaged, index again with --rebuild "
+                "into a new --store folder"
+            ) from exc
+
+    return wrapper
 
 
 class ArticleIndex:
@@ -83,7 +106,9 @@ class ArticleIndex:
             )
         cache_folder = folder if not chroma_url else folder / _server_cache_name(chroma_url)
         chroma = ChromaStore(
-            make_client(folder, chroma_url), settings.collection, chroma_url or str(folder)
+            make_client(folder, chroma_url, read_only=not create),
+            settings.collection,
+            chroma_url or str(folder),
         )
         if not rebuild:
             chroma.check(settings.fingerprint())
@@ -114,6 +139,7 @@ class ArticleIndex:
         return min(self.settings.chunk_tokens, self.embedder.max_tokens)
 
     # -- keeping caches in step -------------------------------------------------------------
+    @_reads
     def refresh(self) -> bool:
         """Reload article records and the keyword index if the store changed; True if it did."""
         generation = self._store.generation()
@@ -195,7 +221,7 @@ class ArticleIndex:
         settings, switching over only once all is written.
         """
         roots = [Path(p).expanduser() for p in paths]
-        with WriteLock(self.folder, self.settings.lock_timeout):
+        with self._writing():
             self.refresh()
             if rebuild:
                 return self._rebuild(roots, progress)
@@ -204,15 +230,13 @@ class ArticleIndex:
             recover(self._store)
             self._store.drop_stale_versions()
             writer = self._writer()
-            try:
-                report = sync_paths(writer, roots, self._max_bytes, prune=prune, progress=progress)
-            finally:
-                self._finish(writer.keyword, [str(r.resolve()) for r in roots])
+            report = sync_paths(writer, roots, self._max_bytes, prune=prune, progress=progress)
+            self._finish(writer.keyword, [str(r.resolve()) for r in roots])
             return report
 
     def remove(self, ids: Sequence[str]) -> int:
         """Delete articles (and all their chunks) by id; returns how many were stored."""
-        with WriteLock(self.folder, self.settings.lock_timeout):
+        with self._writing():
             self.refresh()
             if self._store.manifest is None:
                 return 0
@@ -220,6 +244,25 @@ class ArticleIndex:
             removed = remove_articles(self._store, self._keyword, self._records, ids)
             self._finish(self._keyword, [])
             return removed
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; turn a failed write (disk full, read-only) into a StoreError.
+
+        Batches already written stay complete and visible; the rest is left for the next run.
+        """
+        try:
+            with WriteLock(self.folder, self.settings.lock_timeout):
+                yield
+        except NewsAssistantError:
+            raise
+        except Exception as exc:
+            self._generation = -2  # re-read everything on the next access
+            raise StoreError(
+                f"writing to the store at {self._store.location} failed ({_reason(exc)}); check "
+                "free disk space and that the folder is writable. Articles indexed before are "
+                "intact; run the same command again to finish"
+            ) from exc
 
     def _writer(self) -> Writer:
         return Writer(
@@ -230,7 +273,25 @@ class ArticleIndex:
             self.max_tokens,
             self.settings.chunk_overlap,
             batch_chunks=max(self.settings.embed_batch_size * 4, 128),
+            space_check=self._check_space,
         )
+
+    def _check_space(self) -> None:
+        """Refuse to write into the last `min_free_mb` of the disk of an embedded store."""
+        if self._store.location != str(self.folder):
+            return  # a Chroma server looks after its own disk
+        try:
+            free = shutil.disk_usage(self.folder).free
+        except OSError:
+            return
+        reserve = self.settings.min_free_mb * 1024 * 1024
+        if free < reserve:
+            raise StoreError(
+                f"the disk holding the store at {self.folder} has only {free / 1048576:.0f} MB "
+                f"free, below the reserve of {self.settings.min_free_mb:g} MB kept so the store "
+                "can still answer; free some disk space and run the same command again "
+                "(setting ASSISTANT_INDEX__MIN_FREE_MB)"
+            )
 
     @property
     def _max_bytes(self) -> int:
@@ -256,6 +317,7 @@ class ArticleIndex:
             self.max_tokens,
             self.settings.chunk_overlap,
             max(self.settings.embed_batch_size * 4, 128),
+            space_check=self._check_space,
         )
         ids = list(self._records)
         for start in range(0, len(ids), 200):
@@ -295,6 +357,7 @@ class ArticleIndex:
         """The stored article, with the exact text that chunk and citation offsets refer to."""
         return self._article_cache(article_id)
 
+    @_reads
     def _load_article(self, article_id: str) -> Article | None:
         record = self._records.get(article_id)
         if record is None or self._store.articles is None:
@@ -304,6 +367,7 @@ class ArticleIndex:
             return None
         return _article_from(record, got["documents"][0])
 
+    @_reads
     def chunks(self, article_id: str) -> list[Chunk]:
         """The live chunks of one article, in order."""
         record = self._records.get(article_id)
@@ -322,6 +386,7 @@ class ArticleIndex:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.embed(texts)
 
+    @_reads
     def dense_search(
         self, query: str | np.ndarray, k: int, filters: Filters | None = None
     ) -> list[Hit]:
@@ -355,6 +420,7 @@ class ArticleIndex:
             hits.append(Hit(chunk_from_metadata(cid, doc, meta), 1.0 - float(distance)))
         return hits
 
+    @_reads
     def keyword_search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         """Chunks ranked by BM25 over their text."""
         self.refresh()
@@ -400,6 +466,11 @@ def _article_from(record: ArticleRecord, text: str) -> Article:
         path=record.path,
         content_hash=record.content_hash,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
 
 
 def _server_cache_name(url: str) -> str:

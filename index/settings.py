@@ -53,6 +53,13 @@ class IndexSettings(BaseModel):
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
         description="Name prefix of the Chroma collections that hold this index.",
     )
+    min_free_mb: float = Field(
+        100.0,
+        ge=0,
+        description="Indexing stops, with a message, when the disk holding an embedded store has "
+        "less free space than this, so the store is never filled to the point where it can no "
+        "longer answer.",
+    )
     lock_timeout: float = Field(
         30.0,
         ge=0,

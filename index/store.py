@@ -53,8 +53,12 @@ class Manifest:
         return json.dumps(self.__dict__, sort_keys=True)
 
 
-def make_client(store: Path, chroma_url: str) -> Any:
-    """An embedded Chroma client in `store/chroma`, or an HTTP client for a `chroma run` server."""
+def make_client(store: Path, chroma_url: str, read_only: bool = False) -> Any:
+    """An embedded Chroma client in `store/chroma`, or an HTTP client for a `chroma run` server.
+
+    Chroma cannot open a store on a read-only disk even to read it; a reader (`read_only`) then
+    answers from a private temporary copy, and says so on stderr.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -82,10 +86,36 @@ def make_client(store: Path, chroma_url: str) -> Any:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
+        if read_only and "readonly" in str(exc).replace("-", "").lower():
+            return _snapshot_client(path, chroma_settings)
         raise StoreError(
             f"cannot open the store at {path} ({exc}); check that the folder is readable and "
             "writable, or index again with --rebuild into a new --store folder"
         ) from exc
+
+
+def _snapshot_client(path: Path, chroma_settings: Any) -> Any:
+    import atexit
+    import shutil
+    import sys
+    import tempfile
+
+    import chromadb
+
+    copy = Path(tempfile.mkdtemp(prefix="news-assistant-readonly-")) / "chroma"
+    try:
+        shutil.copytree(path, copy)
+        client = chromadb.PersistentClient(path=str(copy), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(
+            f"the store at {path} is on a read-only disk and could not be copied to read it "
+            f"({exc}); make the folder writable"
+        ) from exc
+    atexit.register(shutil.rmtree, copy.parent, True)
+    print(
+        f"note: the store at {path} is read-only; answering from a temporary copy", file=sys.stderr
+    )
+    return client
 
 
 class ChromaStore:

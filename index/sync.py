@@ -82,6 +82,7 @@ class Writer:
         max_tokens: int,
         overlap: int,
         batch_chunks: int = 256,
+        space_check: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -92,6 +93,7 @@ class Writer:
         self.batch_chunks = batch_chunks
         self.batch = _Batch()
         self.chunks_written = 0
+        self.space_check = space_check
 
     def add(self, article: Article) -> None:
         chunks = make_chunks(article, self.embedder, self.max_tokens, self.overlap)
@@ -109,6 +111,8 @@ class Writer:
         ids = [a.id for a in batch.articles]
         flat = [c for chunks in batch.chunks for c in chunks]
         vectors = self.embedder.embed([c.text for c in flat])
+        if self.space_check is not None:
+            self.space_check()
         self.store.journal_add(ids)
         _add_chunks(self.store.chunks, flat, vectors)
         self.store.articles.upsert(
