@@ -195,6 +195,9 @@ DOC_TITLES = {
     "benchmarks.md": "# Benchmarks\n\nSpeed and memory, measured by the scripts in `bench/` "
     "(run by hand, not in CI). Each section is rewritten by its script; the command under it "
     "reproduces it.\n",
+    "reliability.md": "# Reliability\n\nFault injection, load and hostile input. Each section is "
+    "rewritten by its script in `bench/`; the command under it reproduces it. The items that fit "
+    "in CI are tests in `tests/`, listed at the end.\n",
     "evaluation.md": "# Evaluation\n\nAnswer quality on the RealTime QA dev questions, measured "
     "by `bench/quality.py` through `assistant eval`. The section below is rewritten by the "
     "script; the command under it reproduces it.\n",

@@ -114,7 +114,8 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def time_llm(args: argparse.Namespace, questions: list[Any]) -> dict[str, Any]:
-    """Time to first streamed text and to the checked answer, through `Assistant.stream`."""
+    """Time to first streamed text and to the checked answer, through `Assistant.stream`,
+    after one untimed question (the server loads the model and caches the system prompt)."""
     from assistant.assistant import Assistant
     from assistant.types import Answer
     from index import NewsAssistantError
@@ -129,6 +130,7 @@ def time_llm(args: argparse.Namespace, questions: list[Any]) -> dict[str, Any]:
         except (ImportError, NewsAssistantError) as exc:
             print(f"LLM mode skipped: {exc}", file=sys.stderr)
             return {"url": url, "error": str(exc)}
+        assistant.ask(questions[0].question)  # warm-up: the server loads the model
         first, total = [], []
         for q in questions:
             began = time.perf_counter()
@@ -141,7 +143,7 @@ def time_llm(args: argparse.Namespace, questions: list[Any]) -> dict[str, Any]:
                     total.append(time.perf_counter() - began)
         return {
             "url": url,
-            "model": assistant.model_label,
+            "model": args.llm_gguf.name if args.llm_gguf else assistant.model_label,
             "first_text": _stats(first),
             "answer": _stats(total),
         }
