@@ -9,7 +9,9 @@ loaded, so a refused start-up is immediate. Gradio is imported only to serve (`a
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +68,7 @@ def run_serve(args: argparse.Namespace) -> int:
     missing = [str(f) for f in settings.web.articles if not Path(f).is_dir()]
     if missing:
         raise SettingsError(f"--articles: no folder {', '.join(missing)}; check the path")
+    check_port(settings.web.host, settings.web.port)
 
     launch(start(settings, llm=args.llm, model=args.model), auth, note)
     return 0
@@ -115,10 +118,9 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
             css=web_render.CSS,
             theme=web.theme(),
         )
-    except OSError as exc:
+    except OSError:  # taken since check_port looked
         raise NewsAssistantError(
-            f"cannot serve on {settings.host}:{settings.port} ({exc}); "
-            "choose another --port or --host"
+            f"port {settings.port} on {settings.host} is in use: choose another with --port"
         ) from None
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     port = getattr(demo, "server_port", None) or settings.port
@@ -141,6 +143,22 @@ def check_access(settings: Settings, insecure: bool) -> tuple[tuple[str, str] | 
             "with --auth USER:PASS (or ASSISTANT_AUTH), or pass --insecure-no-auth"
         )
     return None, f"NO PASSWORD: anyone who can reach {host} can use it"
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail before the slow start-up when the address cannot be bound."""
+    if not port:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc})"
+        raise SettingsError(
+            f"port {port} on {host} {reason}: choose another --port or --host"
+        ) from None
 
 
 def parse_auth(value: str) -> tuple[str, str]:

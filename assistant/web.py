@@ -94,10 +94,15 @@ class WebApp:
 
         Yields (question box, chat, sources panel, filter note, conversation, answers).
         """
-        problem = self._check(message, since, until)
-        if problem:
+        problem = _date_problem(since, until)
+        if problem:  # said beside the filters too, where the reader will fix it
             gr.Warning(problem)
             yield message, history, gr.skip(), _note(problem), conversation, answers
+            return
+        problem = self._not_ready(message)
+        if problem:
+            gr.Warning(problem)
+            yield message, history, gr.skip(), gr.skip(), conversation, answers
             return
         conversation = conversation or self.assistant.chat()
         reply = {"role": "assistant", "content": render.streaming_markdown("")}
@@ -128,13 +133,10 @@ class WebApp:
             )
             yield "", history, gr.skip(), gr.skip(), conversation, answers
 
-    def _check(self, message: str, since: str, until: str) -> str:
-        """Why the question cannot be asked as it stands ('' when it can)."""
+    def _not_ready(self, message: str) -> str:
+        """Why no question can be answered now ('' when one can)."""
         if not (message or "").strip():
             return "Type a question first."
-        problem = _date_problem(since, until)
-        if problem:
-            return problem
         self.index.refresh()
         if not self.index.records():
             return "No articles are indexed yet: upload some in the Articles tab first."
@@ -424,7 +426,7 @@ def _chat_column(app: WebApp, ui: SimpleNamespace) -> None:
 
 def _filters_and_sources(ui: SimpleNamespace) -> None:
     with gr.Column(scale=2, min_width=340):
-        with gr.Accordion("Filters", open=True):
+        with gr.Accordion("Filters: source and publication date", open=True):
             ui.source_filter = gr.Dropdown(
                 label="Sources (none chosen: all)", multiselect=True, choices=[]
             )
@@ -432,13 +434,13 @@ def _filters_and_sources(ui: SimpleNamespace) -> None:
                 ui.since = gr.Textbox(
                     label="Published from",
                     show_label=False,
-                    placeholder="Published from YYYY-MM-DD",
+                    placeholder="From YYYY-MM-DD",
                     elem_id="na-since",
                 )
                 ui.until = gr.Textbox(
                     label="Published to",
                     show_label=False,
-                    placeholder="Published to YYYY-MM-DD",
+                    placeholder="To YYYY-MM-DD",
                     elem_id="na-until",
                 )
             ui.filter_note = gr.HTML(elem_id="na-filter-note")

@@ -125,27 +125,26 @@ def sources_placeholder(articles: int) -> str:
 
 def sources_html(answer: Answer) -> str:
     """Numbered source cards for one answer (or its closest passages when it declined)."""
-    if answer.answered:
-        head = "Sources"
-        note = ""
+    head = "Sources" if answer.answered or not answer.citations else "Closest passages"
+    notes = []
+    if not answer.answered and answer.citations:
+        notes.append("The articles don't answer this question; these passages came closest.")
+    if answer.mode == "llm" and answer.sentences:
+        checked, n = sum(1 for s in answer.sentences if s.supported), len(answer.sentences)
+        notes.append(
+            f"{checked} of {n} sentence{'s' if n != 1 else ''} of the answer "
+            f"{'is' if checked == 1 else 'are'} supported by the articles."
+        )
+    if answer.citations:
+        cards = "".join(citation_card(c) for c in answer.citations)
+    elif answer.mode == "llm":
+        cards = '<div class="na-empty">No passage of the articles supports this answer.</div>'
     else:
-        head = "Closest passages"
-        note = (
-            '<p class="na-note">The articles don\'t answer this question; '
-            "these passages came closest.</p>"
-        )
-    if answer.mode == "llm":
-        checked = sum(1 for s in answer.sentences if s.supported)
-        note += (
-            f'<p class="na-note">{checked} of {len(answer.sentences)} sentences of the answer '
-            "are supported by these passages.</p>"
-        )
-    cards = "".join(citation_card(c) for c in answer.citations) or (
-        '<div class="na-empty">No passage matched the question and filters.</div>'
-    )
+        cards = '<div class="na-empty">No passage matched the question and filters.</div>'
+    noted = "".join(f'<p class="na-note">{esc(n)}</p>' for n in notes)
     return (
         f'<div class="na-sources"><div class="na-head"><span>{head}</span>'
-        f'<span class="na-for">{esc(answer.question)}</span></div>{note}{cards}</div>'
+        f'<span class="na-for">{esc(answer.question)}</span></div>{noted}{cards}</div>'
     )
 
 

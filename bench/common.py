@@ -77,8 +77,6 @@ class Run:
 
 def run_measured(args: Sequence[str], *, timeout: float | None = None, **kw: Any) -> Run:
     """Run a command to completion, sampling the RSS of it and its children every 50 ms."""
-    import psutil
-
     began = time.perf_counter()
     proc = subprocess.Popen(
         list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
@@ -87,17 +85,9 @@ def run_measured(args: Sequence[str], *, timeout: float | None = None, **kw: Any
     done = threading.Event()
 
     def sample() -> None:
-        try:
-            root = psutil.Process(proc.pid)
-            while not done.is_set():
-                total = 0
-                for p in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):  # a child may end meanwhile
-                        total += p.memory_info().rss
-                peak[0] = max(peak[0], total)
-                done.wait(0.05)
-        except psutil.Error:
-            pass
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -107,6 +97,36 @@ def run_measured(args: Sequence[str], *, timeout: float | None = None, **kw: Any
         done.set()
         sampler.join()
     return Run(list(args), proc.returncode, out, err, time.perf_counter() - began, peak[0] / 2**20)
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants: psutil if installed, else /proc."""
+    try:
+        import psutil
+    except ImportError:
+        return _proc_tree_rss(pid)
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):  # a child may end meanwhile
+            total += p.memory_info().rss
+    return total
+
+
+def _proc_tree_rss(pid: int) -> int:
+    page = os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return total
 
 
 def assistant_cmd(*args: str) -> list[str]:

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     stages: dict[str, list[float]] = {"rank_chunks": [], "retrieve": [], "ask (extractive)": []}
     for q in timed:
         as_of = q.as_of or None
-        steps = {
+        steps: dict[str, Callable[[], object]] = {
             "rank_chunks": partial(
                 assistant.retriever.rank_chunks, q.question, make_filters(as_of=as_of)
             ),

@@ -11,6 +11,7 @@ ASSISTANT_WEB__PORT); `--app-arg` adds arguments. A missing app.py is reported, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -82,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
 def measure(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     ask = assistant_cmd("ask", args.question, "--store", str(store))
     runs = [check(run_measured(ask, cwd=ROOT), "assistant ask") for _ in range(args.runs)]
+    status_cmd = assistant_cmd("status", "--store", str(store), "--json")
+    status = check(run_measured(status_cmd, cwd=ROOT), "assistant status")
     data: dict[str, Any] = {
         "store": str(store),
+        "articles": json.loads(status.stdout)["articles"],
         "runs": args.runs,
         "ask": _summary([r.seconds for r in runs], [r.peak_mb for r in runs]),
     }
@@ -163,8 +167,9 @@ def render(data: dict[str, Any], chart: str) -> str:
     table = markdown_table(["", "median s", "min s", "max s"], rows)
     note = f"\n\nNot measured: {app['note']}." if app.get("note") else ""
     return (
-        f"## Start-up\n\nA new process each run ({data['runs']} runs); the operating system's "
-        f"file cache is warm after the first.\n\n{table}{note}\n\n"
+        f"## Start-up\n\nA new process each run ({data['runs']} runs) on a store of "
+        f"{data['articles']} articles; the operating system's file cache is warm after the "
+        f"first.\n\n{table}{note}\n\n"
         f"Peak memory of `assistant ask`: {ask.get('peak_mb')} MB.\n\n![start-up]({chart})"
     )
 

@@ -98,7 +98,7 @@ class ArticleIndex:
         settings (unless it is opened to `rebuild` it), and `StoreError` when it cannot be
         opened.
         """
-        settings = settings or IndexSettings()
+        settings = settings or IndexSettings.from_env()
         folder = Path(store).expanduser()
         if not create and not chroma_url and not (folder / "chroma").exists():
             raise StoreError(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
-from tests.test_web import QUESTION, App, serving
+from tests.test_web import QUESTION, App, app_env, model_cache, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -44,7 +44,8 @@ pytestmark = pytest.mark.skipif(
 def app(tmp_path_factory) -> Iterator[App]:
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(SAMPLES, root / "articles")
-    with serving(root, "--articles", str(root / "articles")) as running:
+    env = app_env(**model_cache(tmp_path_factory))
+    with serving(root, "--articles", str(root / "articles"), env=env) as running:
         yield running
 
 

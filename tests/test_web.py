@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AuthenticationError
 
 from tests.conftest import ROOT, SAMPLES
 from tests.helpers import free_port, wait_http
@@ -48,6 +49,39 @@ def app_env(**extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
+    return env
+
+
+def model_cache(tmp_path_factory) -> dict[str, str]:
+    """Settings that share one prepared copy of the embedding model among the test servers.
+
+    The store caches its own export of the model by default; each fresh test store would
+    otherwise pay for it again. Made once per session, by indexing one sample with the CLI.
+    """
+    folder = tmp_path_factory.getbasetemp() / "model-cache"
+    env = {"ASSISTANT_INDEX__MODEL_CACHE": str(folder)}
+    if not (folder / ".ready").exists():
+        store = tmp_path_factory.mktemp("warm-store")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "index",
+                str(SAMPLES / "heatwave-europe.txt"),
+                "--store",
+                str(store),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=app_env(**env),
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+        )
+        assert done.returncode == 0, done.stderr
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ".ready").touch()
     return env
 
 
@@ -106,10 +140,11 @@ def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
     root = tmp_path_factory.mktemp("web")
     articles = root / "samples" / "articles"
     shutil.copytree(SAMPLES, articles)
-    env = app_env(ASSISTANT_WEB__MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
+    shared = model_cache(tmp_path_factory)
+    env = app_env(ASSISTANT_WEB__MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB), **shared)
     started = {
         "samples": Server(root / "samples", "--articles", str(articles), env=env),
-        "locked": Server(root / "locked", "--auth", "reader:s3cret"),
+        "locked": Server(root / "locked", "--auth", "reader:s3cret", env=app_env(**shared)),
     }
     try:
         yield started
@@ -303,6 +338,39 @@ def test_safe_name_keeps_only_a_plain_base_name():
     assert safe_name("new\nline\x00.txt") == "newline.txt"
 
 
+def test_rendering_escapes_article_markup_and_links_only_http():
+    from assistant.types import Citation
+    from assistant.web_render import chat_text, citation_card, safe_url
+
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("  JavaScript:alert(1)") is None
+    assert safe_url("data:text/html,<script>alert(1)</script>") is None
+    assert safe_url("https://example.org/?a=1&b=<x>") == "https://example.org/?a=1&amp;b=&lt;x&gt;"
+    passage = 'Before <img src=x onerror="alert(1)"> the quoted sentence. After.'
+    at = passage.index("the quoted")
+    card = citation_card(
+        Citation(
+            n=1,
+            article_id="a",
+            title="<script>alert(1)</script>",
+            source="<b>Wire</b>",
+            url="javascript:alert(1)",
+            published="2022-06-30",
+            passage=passage,
+            start=100,
+            end=100 + len(passage),
+            quote="the quoted sentence.",
+            quote_start=100 + at,
+            quote_end=100 + at + len("the quoted sentence."),
+            score=0.5,
+        )
+    )
+    assert "<script>" not in card and "<img" not in card and "<b>" not in card
+    assert "href" not in card and "&lt;script&gt;" in card
+    assert "<mark>the quoted sentence.</mark>" in card
+    assert "<" not in chat_text("<img src=x onerror=alert(1)>") and "\\*" in chat_text("*a*")
+
+
 # -- start-up and access ----------------------------------------------------------------------
 def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
     began = time.monotonic()
@@ -357,9 +425,11 @@ def test_unusable_store_and_folders_end_in_one_line(tmp_path):
 
 def test_password_protects_the_page_and_the_api(locked):
     assert httpx.get(locked.url + "config", timeout=30).status_code == 401
-    with pytest.raises(Exception):  # noqa: B017 - gradio_client's error type varies
+    call = httpx.post(locked.url + "gradio_api/call/ask", json={"data": [QUESTION]}, timeout=30)
+    assert call.status_code == 401
+    with pytest.raises(AuthenticationError):
         Client(locked.url, verbose=False)
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(ValueError, match="Could not login"):
         Client(locked.url, auth=("reader", "wrong"), verbose=False)
     signed_in = Client(locked.url, auth=("reader", "s3cret"), verbose=False)
     status = signed_in.predict(api_name="/index_status")
