@@ -515,10 +515,9 @@ def theme() -> gr.themes.Base:
     return gr.themes.Soft(
         primary_hue="indigo",
         neutral_hue="slate",
-        # regular and bold only: the bundled semi-bold files hold a few glyphs
+        # regular and bold only: the bundled semi-bold file holds a few glyphs
         font=(
             local("IBM Plex Sans", weights=(400, 700)),
-            local("Lora", weights=(400, 600)),
             "ui-sans-serif",
             "system-ui",
             "sans-serif",

@@ -292,8 +292,9 @@ def folders_html(folders: Sequence[Any], uploads: Any) -> str:
 
 
 CSS = """
+:root { --na-serif: Georgia, 'Iowan Old Style', 'Times New Roman', serif; }
 .gradio-container { max-width: 1360px !important; margin: 0 auto; }
-#na-header h1 { font-family: 'Lora', Georgia, serif; font-size: 2rem; font-weight: 600;
+#na-header h1 { font-family: var(--na-serif); font-size: 2rem; font-weight: 600;
   margin: 0; }
 #na-header p { margin: 2px 0 0 0; color: var(--body-text-color-subdued); }
 .na-line { color: var(--body-text-color-subdued); font-size: 0.86rem; margin-top: 6px; }
@@ -317,7 +318,7 @@ CSS = """
 .na-n { flex: none; width: 1.6rem; height: 1.6rem; border-radius: 50%; display: inline-flex;
   align-items: center; justify-content: center; font-weight: 700; font-size: 0.85rem;
   background: var(--color-accent-soft); color: var(--color-accent); }
-.na-title { font-family: 'Lora', Georgia, serif; font-weight: 600; line-height: 1.3;
+.na-title { font-family: var(--na-serif); font-weight: 600; line-height: 1.3;
   font-size: 1.02rem; }
 .na-title a { color: inherit; text-decoration: none; }
 .na-title a:hover { text-decoration: underline; }
@@ -325,7 +326,7 @@ CSS = """
 .na-host { font-family: var(--font-mono); font-size: 0.78rem; }
 .na-passage { margin: 8px 0 0 0; font-size: 0.9rem; line-height: 1.5;
   color: var(--body-text-color); }
-.na-sources mark, .na-demo-mark { background: #fde68a; color: inherit; padding: 0 2px;
+.na-sources mark, .na-demo-mark { background: #fde68a; color: #1f2937; padding: 0 2px;
   border-radius: 3px; }
 .na-full { margin-top: 6px; font-size: 0.85rem; }
 .na-full summary { cursor: pointer; color: var(--body-text-color-subdued); }

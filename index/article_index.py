@@ -76,6 +76,7 @@ class ArticleIndex:
         self._records: dict[str, ArticleRecord] = {}
         self._keyword = KeywordIndex()
         self._generation = -2
+        self._busy = False
         self._article_cache: Callable[[str], Article | None] = lru_cache(maxsize=256)(
             self._load_article
         )
@@ -142,6 +143,8 @@ class ArticleIndex:
     @_reads
     def refresh(self) -> bool:
         """Reload article records and the keyword index if the store changed; True if it did."""
+        if self._busy:
+            return False  # this process is writing: its records and keyword index are live
         generation = self._store.generation()
         if generation == self._generation:
             return False
@@ -253,7 +256,12 @@ class ArticleIndex:
         """
         try:
             with WriteLock(self.folder, self.settings.lock_timeout):
-                yield
+                self.refresh()
+                self._busy = True
+                try:
+                    yield
+                finally:
+                    self._busy = False
         except NewsAssistantError:
             raise
         except Exception as exc:
@@ -337,7 +345,7 @@ class ArticleIndex:
         manifest = self._store.manifest
         return IndexStats(
             articles=len(self._records),
-            chunks=sum(r.chunks for r in self._records.values()),
+            chunks=sum(r.chunks for r in list(self._records.values())),
             embedding_model=self.settings.embedding_model,
             store=self._store.location,
             last_sync=manifest.last_sync if manifest else "",
@@ -347,7 +355,7 @@ class ArticleIndex:
         )
 
     def sources(self) -> tuple[str, ...]:
-        return tuple(sorted({r.source for r in self._records.values() if r.source}))
+        return tuple(sorted({r.source for r in list(self._records.values()) if r.source}))
 
     def records(self) -> dict[str, ArticleRecord]:
         """Every stored article's record (no text), by id."""
@@ -426,7 +434,7 @@ class ArticleIndex:
         self.refresh()
         allowed = None
         if filters is not None and not filters.empty:
-            allowed = {r.id for r in self._records.values() if matches(r, filters)}
+            allowed = {r.id for r in list(self._records.values()) if matches(r, filters)}
         rows = self._keyword.search(query, k, allowed)
         if not rows:
             return []

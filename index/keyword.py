@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -202,6 +203,7 @@ class KeywordIndex:
     _row_ids: list[str] = field(default_factory=list)
     _row_articles: list[str] = field(default_factory=list)
     _tokenizer: Tokenizer = field(default_factory=Tokenizer)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
@@ -210,6 +212,12 @@ class KeywordIndex:
         self, article_id: str, content_hash: str, chunks: Iterable[tuple[str, str]]
     ) -> None:
         """Replace the chunks of one article by `(chunk_id, text)` pairs."""
+        with self._lock:
+            self._set_article(article_id, content_hash, chunks)
+
+    def _set_article(
+        self, article_id: str, content_hash: str, chunks: Iterable[tuple[str, str]]
+    ) -> None:
         rows = []
         for chunk_id, text in chunks:
             counts = Counter(self._term_id(t) for t in self._tokenizer(text))
@@ -221,37 +229,41 @@ class KeywordIndex:
         self._matrix = None
 
     def remove_article(self, article_id: str) -> None:
-        if self._rows.pop(article_id, None) is not None:
-            self._matrix = None
-        self.hashes.pop(article_id, None)
+        with self._lock:
+            if self._rows.pop(article_id, None) is not None:
+                self._matrix = None
+            self.hashes.pop(article_id, None)
 
     def search(
         self, query: str, k: int, allowed_articles: set[str] | None = None
     ) -> list[tuple[str, str, float]]:
         """Best `k` chunks as `(chunk_id, article_id, score)`, restricted to `allowed_articles`."""
-        terms = [self._vocab[t] for t in set(self._tokenizer(query)) if t in self._vocab]
-        if not terms or not self._rows:
-            return []
-        matrix = self._ensure_matrix()
+        with self._lock:  # a consistent snapshot; scoring runs outside the lock
+            terms = [self._vocab[t] for t in set(self._tokenizer(query)) if t in self._vocab]
+            if not terms or not self._rows:
+                return []
+            matrix = self._ensure_matrix()
+            row_ids, row_articles = self._row_ids, self._row_articles
         scores = np.asarray(matrix[:, terms].sum(axis=1)).ravel()
         if allowed_articles is not None:
             mask = np.fromiter(
-                (a in allowed_articles for a in self._row_articles), dtype=bool, count=len(scores)
+                (a in allowed_articles for a in row_articles), dtype=bool, count=len(scores)
             )
             scores = np.where(mask, scores, 0.0)
         top = _top_indices(scores, k)
-        return [(self._row_ids[i], self._row_articles[i], float(scores[i])) for i in top]
+        return [(row_ids[i], row_articles[i], float(scores[i])) for i in top]
 
     def save(self, path: Path) -> None:
         """Write the index atomically (temp file, then rename)."""
         tmp = path.with_suffix(".tmp")
-        state = {
-            "format": _FORMAT,
-            "generation": self.generation,
-            "hashes": self.hashes,
-            "vocab": self._vocab,
-            "rows": self._rows,
-        }
+        with self._lock:
+            state = {
+                "format": _FORMAT,
+                "generation": self.generation,
+                "hashes": dict(self.hashes),
+                "vocab": dict(self._vocab),
+                "rows": dict(self._rows),
+            }
         with tmp.open("wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
@@ -283,8 +295,8 @@ class KeywordIndex:
         if self._matrix is not None:
             return self._matrix
         rows = [r for article_rows in self._rows.values() for r in article_rows]
-        self._row_ids = [r.chunk_id for r in rows]
-        self._row_articles = [r.article_id for r in rows]
+        row_ids = [r.chunk_id for r in rows]
+        row_articles = [r.article_id for r in rows]
         lengths = np.array([r.length for r in rows], dtype=np.float32)
         avgdl = float(lengths.mean()) if len(rows) else 1.0
         sizes = np.array([len(r.terms) for r in rows], dtype=np.int64)
@@ -298,6 +310,7 @@ class KeywordIndex:
         self._matrix = sparse.csc_matrix(
             (weights, (row_index, cols)), shape=(len(rows), len(self._vocab))
         )
+        self._row_ids, self._row_articles = row_ids, row_articles
         return self._matrix
 
 
