@@ -80,19 +80,16 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
     from assistant.web import WebApp
 
     index = ArticleIndex.open(settings.store, settings.index, chroma_url=settings.chroma_url)
-    writer = ArticleIndex.open(
-        settings.store, settings.index, chroma_url=settings.chroma_url, embedder=index.embedder
-    )
     folders = list(settings.web.articles)
     if folders:
         print(f"Indexing {', '.join(str(f) for f in folders)} …", flush=True)
-        report = writer.sync(folders)
+        report = index.sync(folders)
         for error in report.errors:
             print(f"failed: {error}", flush=True)
         print(f"{report.summary()} ({report.seconds:.1f} s)", flush=True)
     index.embed(["warm up"])  # load the model now, not on the first question
     assistant = Assistant.open(settings=settings, index=index, llm=llm, model=model)
-    return WebApp(assistant, writer, folders)
+    return WebApp(assistant, folders)
 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:

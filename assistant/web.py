@@ -32,7 +32,7 @@ from assistant import web_render as render
 from assistant.assistant import Assistant, Conversation, make_filters
 from assistant.errors import NewsAssistantError
 from assistant.types import Answer
-from index import ArticleIndex, SyncReport
+from index import SyncReport
 from index.parse import SUPPORTED_EXTENSIONS
 
 log = logging.getLogger("assistant.web")
@@ -44,15 +44,11 @@ Report = dict[str, Any]
 class WebApp:
     """The handlers of the page, around one shared `Assistant` and its `ArticleIndex`."""
 
-    def __init__(
-        self, assistant: Assistant, writer: ArticleIndex, folders: Sequence[Path] = ()
-    ) -> None:
+    def __init__(self, assistant: Assistant, folders: Sequence[Path] = ()) -> None:
         self.assistant = assistant
+        # One index for questions and syncs: a sync holds the store's write lock, and questions
+        # asked meanwhile see the batches it has committed so far (ArticleIndex's design).
         self.index = assistant.index
-        # Syncs go through their own ArticleIndex on the same store: the answering one then only
-        # swaps in whole tables freshly loaded on a generation change, never a writer's tables
-        # half-updated, and sees every article of a sync once it is committed.
-        self.writer = writer
         self.settings = assistant.settings
         self.folders = [Path(f) for f in folders]
         self.uploads = Path(self.settings.store).expanduser() / "uploads"
@@ -174,7 +170,7 @@ class WebApp:
         if not saved:
             return _report(entries, None, "Nothing was indexed.")
         progress(0.0, desc="Reading the files …")
-        report = self.writer.sync(saved, progress=_feed(progress))
+        report = self._sync(saved, prune=False, progress=progress)
         leftover = self._attach_errors(entries, report)
         return _report(entries, report, "", leftover)
 
@@ -190,7 +186,7 @@ class WebApp:
                 problems.setdefault(key, []).append(where + error.reason)
             else:
                 leftover.append(str(error))
-        stored = {str(Path(r.path).resolve()) for r in self.writer.records().values() if r.path}
+        stored = {str(Path(r.path).resolve()) for r in self.index.records().values() if r.path}
         for key, reasons in problems.items():
             entry = by_path[key]
             if key in stored:
@@ -208,10 +204,17 @@ class WebApp:
         if not roots:
             return _report([], None, "Nothing to re-index: start the server with --articles DIR.")
         progress(0.0, desc="Reading the folders …")
-        report = self.writer.sync(roots, prune=True, progress=_feed(progress))
+        report = self._sync(roots, prune=True, progress=progress)
         return _report([], report, "", [str(e) for e in report.errors])
 
+    def _sync(self, paths: Sequence[Path], prune: bool, progress: Any) -> SyncReport:
+        try:
+            return self.index.sync(paths, prune=prune, progress=_feed(progress))
+        except NewsAssistantError as exc:  # e.g. another process is writing, or the disk is full
+            raise gr.Error(str(exc), title="Indexing stopped", print_exception=False) from None
+
     def after_index(self, report: Report, chosen: list[str] | None) -> tuple[Any, ...]:
+        """The report, and what the index now holds; the upload box is emptied."""
         status, header, dropdown = self.refresh(chosen)
         return render.report_html(report), status, header, dropdown, None
 
@@ -324,10 +327,10 @@ def save_uploads(files: Sequence[Any], folder: Path, limit: int) -> list[dict[st
         else:
             taken = {e["path"].name for e in entries if "path" in e}
             target, new = _place(temp, folder, name, taken)
-            entry.update(status="indexed" if new else "unchanged", path=target)
-            entry.update(saved_as=f"uploads/{target.name}")
+            # a file already there is synced again too: cheap when indexed, needed when not
+            entry.update(status="indexed", path=target, saved_as=f"uploads/{target.name}")
             if not new:
-                entry["reason"] = f"the same file as uploads/{target.name}, already indexed"
+                entry["reason"] = f"the same file as uploads/{target.name}, kept once"
     return entries
 
 
@@ -495,18 +498,29 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     # One sync at a time (the store has one writer); questions keep their own queue.
     one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
     after = [ui.results, ui.status, ui.header, ui.source_filter, ui.files]
-    ui.files.upload(
-        upload,
-        ui.files,
-        ui.report,
-        api_name="upload_articles",
-        preprocess=False,  # keeps the browser's file names (sanitised in save_uploads)
-        show_progress_on=ui.results,
-        **one_writer,
-    ).then(app.after_index, [ui.report, ui.source_filter], after, api_visibility="private")
-    ui.reindex.click(
-        reindex, None, ui.report, api_name="reindex", show_progress_on=ui.results, **one_writer
-    ).then(app.after_index, [ui.report, ui.source_filter], after, api_visibility="private")
+    shown = [ui.report, ui.source_filter]
+    for event in (
+        ui.files.upload(
+            upload,
+            ui.files,
+            ui.report,
+            api_name="upload_articles",
+            preprocess=False,  # keeps the browser's file names (sanitised in save_uploads)
+            show_progress_on=ui.results,
+            **one_writer,
+        ),
+        ui.reindex.click(
+            reindex, None, ui.report, api_name="reindex", show_progress_on=ui.results, **one_writer
+        ),
+    ):
+        event.success(app.after_index, shown, after, api_visibility="private")
+        # a sync stopped part-way may still have committed some articles
+        event.failure(
+            app.refresh,
+            ui.source_filter,
+            [ui.status, ui.header, ui.source_filter],
+            api_visibility="private",
+        )
 
 
 def theme() -> gr.themes.Base:

@@ -242,7 +242,7 @@ def report_html(report: Mapping[str, Any]) -> str:
     """What an upload or re-index did, file by file."""
     items = []
     for f in report.get("files", ()):
-        ok = f["status"] in ("indexed", "unchanged")
+        ok = f["status"] == "indexed"
         icon = "✓" if ok else "✗"
         detail = esc(f.get("reason") or f["status"])
         items.append(

@@ -106,6 +106,12 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_seq_length)
         self.tokenizer.no_padding()
+        # A second, untruncated tokenizer for counting: neither is reconfigured after this, so
+        # threads may share them (toggling truncation on one raised "Already borrowed" when a
+        # query and a sync tokenized at once, and could let an encode run untruncated).
+        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         self.session = ort.InferenceSession(
@@ -116,11 +122,7 @@ class OnnxEncoder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text, without special tokens and without truncation."""
-        self.tokenizer.no_truncation()
-        try:
-            encoded = self.tokenizer.encode_batch(texts, add_special_tokens=False)
-        finally:
-            self.tokenizer.enable_truncation(self.max_seq_length)
+        encoded = self._counter.encode_batch(texts, add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
