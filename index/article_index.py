@@ -266,10 +266,14 @@ class ArticleIndex:
             raise
         except Exception as exc:
             self._generation = -2  # re-read everything on the next access
+            hint = (
+                "check free disk space and that the folder is writable"
+                if isinstance(exc, OSError) or "disk" in str(exc).lower() or "readonly" in str(exc)
+                else "this is unexpected: please report it"
+            )
             raise StoreError(
-                f"writing to the store at {self._store.location} failed ({_reason(exc)}); check "
-                "free disk space and that the folder is writable. Articles indexed before are "
-                "intact; run the same command again to finish"
+                f"writing to the store at {self._store.location} failed ({_reason(exc)}); "
+                f"{hint}. Articles indexed before are intact; run the same command again to finish"
             ) from exc
 
     def _writer(self) -> Writer:

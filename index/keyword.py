@@ -10,6 +10,7 @@ Not here: dense search, fusion, filtering by anything but a row mask (the caller
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import threading
@@ -255,7 +256,7 @@ class KeywordIndex:
 
     def save(self, path: Path) -> None:
         """Write the index atomically (temp file, then rename)."""
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with self._lock:
             state = {
                 "format": _FORMAT,

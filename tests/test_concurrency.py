@@ -32,8 +32,18 @@ def _bulk(folder: Path, count: int) -> Path:
                 f"the bridge costs {100 + i + j} thousand pounds."
                 for j in range(12)
             )
-            fh.write(json.dumps({"id": f"bulk-{i}", "title": f"Council item {i}", "text": text,
-                                 "source": "Gazette", "published": "2022-06-02"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"bulk-{i}",
+                        "title": f"Council item {i}",
+                        "text": text,
+                        "source": "Gazette",
+                        "published": "2022-06-02",
+                    }
+                )
+                + "\n"
+            )
     return folder
 
 

@@ -21,15 +21,24 @@ MADRID = "Why did Japan attend the Madrid summit?"
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
 
 
 @contextmanager
 def tmpfs(where: Path, size_kb: int) -> Iterator[Path]:
     where.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs",
-                              str(where)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); needs root")
     try:
@@ -50,8 +59,12 @@ def _articles(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "bulk.jsonl").open("w") as fh:
         for i in range(count):
-            text = " ".join(f"Paragraph {j} of report {i} on the regional water supply." for j in range(60))
-            fh.write(json.dumps({"id": f"bulk-{i}", "title": f"Water report {i}", "text": text}) + "\n")
+            text = " ".join(
+                f"Paragraph {j} of report {i} on the regional water supply." for j in range(60)
+            )
+            fh.write(
+                json.dumps({"id": f"bulk-{i}", "title": f"Water report {i}", "text": text}) + "\n"
+            )
     return folder
 
 
@@ -64,7 +77,9 @@ def test_disk_full_fails_clearly_and_the_store_still_answers(built_store, tmp_pa
     with tmpfs(tmp_path / "small", _size_kb(built_store) + 1536) as mount:
         store = mount / "store"
         shutil.copytree(built_store, store)
-        run = _run("index", str(_articles(tmp_path / "bulk", 400)), "--store", str(store), "--quiet")
+        run = _run(
+            "index", str(_articles(tmp_path / "bulk", 400)), "--store", str(store), "--quiet"
+        )
         assert run.returncode == 1
         assert run.stderr.startswith("error: ") and "Traceback" not in run.stderr
         assert "disk" in run.stderr
