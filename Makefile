@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev browser lint types pytest index clean
+.PHONY: run test install install-dev browser screenshot clean
 
 run: $(VENV)/.installed
 	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
@@ -59,6 +59,10 @@ browser:
 	    echo "Installing Debian's chromium for the browser tests ..."; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || { echo "error: could not install chromium (needed by the browser tests)"; exit 1; }; }
+
+# Refresh the README's picture: the browser test answers the Madrid question and saves the page.
+screenshot: $(VENV)/.installed-dev browser
+	NEWS_ASSISTANT_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest -q tests/test_browser.py -k highlighted
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

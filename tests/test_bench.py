@@ -155,3 +155,23 @@ def test_percentile_interpolates_like_numpy():
     values = [4.0, 1.0, 3.0, 2.0]
     assert percentile(values, 50) == 2.5 and percentile(values, 95) == pytest.approx(3.85)
     assert percentile([], 50) == 0.0
+
+
+def test_load_bench_runs_sessions_against_the_real_page(fixture):
+    out = fixture["out"] / "load"
+    args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
+    data = _bench("load", *args, "--sessions", "3", "--seconds", "4", out=out)
+    assert data["sessions"] == 3 and data["failed"] == 0, data["failures"]
+    assert data["answered"] >= 3
+    assert 0 < data["latency_s"]["p50"] <= data["latency_s"]["p95"] <= data["latency_s"]["max"]
+    assert data["peak_rss_mb"] > 50
+    assert "## Load on the web page" in _section(out, "reliability.md", "load")
+
+
+def test_crash_bench_kills_runs_and_checks_the_store(fixture):
+    out = fixture["out"] / "crash"
+    data = _bench("crash", "--trials", "2", "--articles", "6", out=out)
+    assert [t["trial"] for t in data["trials"]] == [1, 2]
+    assert data["failures"] == 0, data["trials"]
+    assert data["expected"]["0"]["articles"] == 6 and data["expected"]["1"]["articles"] == 4
+    assert "2 trials, 0 failures" in _section(out, "reliability.md", "crash")

@@ -459,8 +459,11 @@ def test_file_over_the_size_limit_names_size_limit_and_setting(tmp_path: Path) -
     error = only_error(write(tmp_path / "a.txt", "Title\n" + "x" * 5000), max_bytes=1000)
     assert "5,006 bytes" in error.reason and "1,000 bytes" in error.reason
     assert "ASSISTANT_INDEX__MAX_FILE_MB" in error.reason
-    big = only_error(write(tmp_path / "b.jsonl", b"{}" * MB), max_bytes=MB)
+    big = only_error(write(tmp_path / "b.json", b"{}" * MB), max_bytes=MB)
     assert "file is 2.0 MB, over the limit of 1.0 MB" in big.reason
+    # A .jsonl file may be any size: the limit applies to each of its records.
+    line = only_error(write(tmp_path / "c.jsonl", b"{}" * MB), max_bytes=MB)
+    assert line.line == 1 and "record is over the limit of 1 MB" in line.reason
 
 
 @pytest.mark.parametrize("ext", [".txt", ".md", ".html", ".json", ".jsonl", ".pdf"])
