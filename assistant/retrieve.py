@@ -1,19 +1,26 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused, then merged into passages.
 
 Fusion is weighted reciprocal rank fusion: a chunk scores sum(w / (k + rank)) over the rankings
-that found it. Chunks of one article that overlap are merged into one passage, so a passage is
-never shown twice. Filters (source, date range, `as_of`) apply to both rankings.
+that found it. Optional priors, each in units of a first place in one ranking (1 / (k + 1)), are
+then added: the share of the question's words in the article title, the support of the article's
+other candidate chunks, and, when a latest date is set, the article's recency. Chunks of one
+article that overlap are merged into one passage, so a passage is never shown twice. Filters
+(source, date range, `as_of`) apply to both rankings.
 
 Not here: choosing sentences or writing answers (`assistant.extractive`, `assistant.llm`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from assistant.passage import Passage
 from assistant.settings import RetrievalSettings
 from index import ArticleIndex, Chunk, Filters
+from index.keyword import Tokenizer
+
+_TOKENIZE = Tokenizer()
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,55 @@ class Retriever:
                 chunks[cid] = hit.chunk
                 scores[cid] = scores.get(cid, 0.0) + weight / (s.rrf_k + rank)
                 ranks.setdefault(cid, [0, 0])[which] = rank
+        scores = self._with_priors(query, chunks, scores, filters)
         order = sorted(scores, key=lambda c: -scores[c])
         return [Ranked(chunks[c], scores[c], ranks[c][0], ranks[c][1]) for c in order]
+
+    def _with_priors(
+        self,
+        query: str,
+        chunks: dict[str, Chunk],
+        scores: dict[str, float],
+        filters: Filters | None,
+    ) -> dict[str, float]:
+        s = self.settings
+        unit = 1.0 / (s.rrf_k + 1)
+        out = dict(scores)
+        if s.article_weight > 0:
+            totals: dict[str, float] = {}
+            for cid, score in scores.items():
+                aid = chunks[cid].article_id
+                totals[aid] = totals.get(aid, 0.0) + score
+            for cid, score in scores.items():
+                out[cid] += s.article_weight * (totals[chunks[cid].article_id] - score)
+        if s.title_weight > 0:
+            words = set(_TOKENIZE(query))
+            if words:
+                for cid in out:
+                    shared = words & set(_TOKENIZE(chunks[cid].title))
+                    out[cid] += s.title_weight * unit * len(shared) / len(words)
+        latest = filters.latest if filters is not None else None
+        if s.recency_weight > 0 and latest is not None:
+            for cid in out:
+                age = _age_days(chunks[cid].published, latest)
+                if age is not None:
+                    out[cid] += s.recency_weight * unit * 0.5 ** (age / s.recency_half_life_days)
+        return out
 
     def passages(
         self, query: str, filters: Filters | None = None, top_k: int | None = None
     ) -> list[Passage]:
         """The best `top_k` passages, overlapping chunks of an article merged."""
         return merge_passages(self.rank_chunks(query, filters), top_k or self.settings.top_k)
+
+
+def _age_days(published: str, latest: dt.date) -> float | None:
+    """Days from `published` (ISO date or datetime) to `latest`; None when unknown."""
+    try:
+        day = dt.date.fromisoformat(published[:10])
+    except ValueError:
+        return None
+    return max(0.0, float((latest - day).days))
 
 
 def merge_passages(ranked: list[Ranked], top_k: int) -> list[Passage]:

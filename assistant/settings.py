@@ -30,6 +30,27 @@ class RetrievalSettings(BaseModel):
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    title_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Bonus for a chunk whose article title holds the question's words, in units "
+        "of a first place in one ranking (scaled by the share of question words in the title).",
+    )
+    article_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Share of the scores of an article's other candidate chunks added to each of "
+        "its chunks: an article found by several chunks ranks above one found by a single chunk.",
+    )
+    recency_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Bonus for recent articles when a latest date is set (`as_of` or `until`), in "
+        "units of a first place in one ranking, halving every `recency_half_life_days`.",
+    )
+    recency_half_life_days: float = Field(
+        7.0, gt=0, description="Days before the latest date at which the recency bonus halves."
+    )
 
 
 class AnswerSettings(BaseModel):

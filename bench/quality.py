@@ -46,8 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of-field", default="asked_on", help="the field with the question date")
     p.add_argument("--top-k", type=int, help="passages per answer (default: setting)")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=SECTION.FIELD:VALUE,...",
+        help="instead of the mode table: the hybrid, as-of baseline and one row per variant, "
+        "e.g. 'recency=retrieval.recency_weight:1' (into the 'levers' section)",
+    )
     add_output_options(p)
     args = p.parse_args(argv)
+    if args.variant:
+        return levers(args)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     as_of = {"both": [False, True], "on": [True], "off": [False]}[args.as_of]
 
@@ -84,7 +94,68 @@ def main(argv: list[str] | None = None) -> int:
 _opened: dict[str, Any] = {}
 
 
-def evaluate_one(args: argparse.Namespace, mode: str, dated: bool) -> dict[str, Any]:
+def parse_variant(spec: str) -> tuple[str, dict[str, dict[str, str]]]:
+    """'LABEL=section.field:value,...' -> (LABEL, {section: {field: value}})."""
+    label, _, body = spec.partition("=")
+    changes: dict[str, dict[str, str]] = {}
+    for part in filter(None, (x.strip() for x in body.split(","))):
+        key, _, value = part.partition(":")
+        section, _, name = key.partition(".")
+        if not (section and name and value):
+            raise SystemExit(f"error: --variant {spec!r}: write SECTION.FIELD:VALUE, got {part!r}")
+        changes.setdefault(section, {})[name] = value
+    if not label or not changes:
+        raise SystemExit(f"error: --variant {spec!r}: write LABEL=SECTION.FIELD:VALUE,...")
+    return label, changes
+
+
+def levers(args: argparse.Namespace) -> int:
+    """The hybrid, as-of baseline and each variant, side by side in one run."""
+    variants: list[tuple[str, dict[str, dict[str, str]]]] = [("baseline", {})]
+    variants += [parse_variant(v) for v in args.variant]
+    rows = [evaluate_one(args, "hybrid", True, label, changes) for label, changes in variants]
+    base = rows[0]
+    table = markdown_table(
+        ["variant", "changes", "Hit@1", "Hit@5", "Hit@10", "MRR@10", "answer text", "MC", "p50 s"],
+        [
+            [
+                r["label"],
+                ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "defaults",
+                r["hit"]["1"],
+                r["hit"]["5"],
+                r["hit"]["10"],
+                r["mrr_at_10"],
+                r["accuracy"],
+                r["choice_accuracy"],
+                r["latency_p50"],
+            ]
+            for r in rows
+        ],
+    )
+    markdown = (
+        "## Retrieval and answer levers\n\n"
+        f"Hybrid retrieval, as of `{args.as_of_field}`, {base['questions']} questions; each "
+        "variant changes only the settings listed (as `ASSISTANT_<SECTION>__<FIELD>` variables "
+        "would), everything else as in the baseline row, all in one run.\n\n" + table
+    )
+    finish(
+        name="levers",
+        script="quality.py",
+        data={"questions_file": str(args.questions), "rows": rows},
+        results_dir=args.results_dir,
+        doc=args.docs_dir / "evaluation.md",
+        markdown=markdown,
+    )
+    return 0
+
+
+def evaluate_one(
+    args: argparse.Namespace,
+    mode: str,
+    dated: bool,
+    label: str = "",
+    changes: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """One `assistant eval` run, in-process, sharing the opened index between runs."""
     from tqdm import tqdm
 
@@ -97,9 +168,15 @@ def evaluate_one(args: argparse.Namespace, mode: str, dated: bool) -> dict[str, 
     base = Settings(store=args.store)
     update = {"mode": mode, **({"top_k": args.top_k} if args.top_k else {})}
     settings = base.model_copy(update={"retrieval": base.retrieval.model_copy(update=update)})
+    flat: dict[str, str] = {}
+    for section, fields in (changes or {}).items():
+        part = getattr(settings, section)
+        typed = type(part).model_validate({**part.model_dump(), **fields})
+        settings = settings.model_copy(update={section: typed})
+        flat.update({f"{section}.{k}": v for k, v in fields.items()})
     assistant = Assistant.open(settings=settings, index=_opened.get("index"))
     _opened["index"] = assistant.index
-    label = f"{mode}, as of {field}" if field else mode
+    label = label or (f"{mode}, as of {field}" if field else mode)
     results = list(
         tqdm(
             evaluate.run(assistant, questions),
@@ -117,7 +194,16 @@ def evaluate_one(args: argparse.Namespace, mode: str, dated: bool) -> dict[str, 
     command += f" --as-of-field {field}" if field else ""
     command += f" --top-k {args.top_k}" if args.top_k else ""
     command += f" --limit {args.limit}" if args.limit else ""
-    return {"label": label, "mode": mode, "as_of": bool(dated), "command": command, **report}
+    env = " ".join(f"ASSISTANT_{k.replace('.', '__').upper()}={v}" for k, v in flat.items())
+    command = f"{env} {command}" if env else command
+    return {
+        "label": label,
+        "mode": mode,
+        "as_of": bool(dated),
+        "changes": flat,
+        "command": command,
+        **report,
+    }
 
 
 def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:

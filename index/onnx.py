@@ -70,6 +70,11 @@ def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
 
 def _export(folder: Path, isa: str) -> None:
     """Export the model in `folder` to ONNX and quantise it, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Imported before the loggers are quietened: importing transformers resets its level.
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.backend import export_dynamic_quantized_onnx_model
     loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers", "optimum")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
@@ -77,9 +82,6 @@ def _export(folder: Path, isa: str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from sentence_transformers import SentenceTransformer
-            from sentence_transformers.backend import export_dynamic_quantized_onnx_model
-
             exported = SentenceTransformer(str(folder), device="cpu", backend="onnx")
             exported.save_pretrained(str(folder))
             export_dynamic_quantized_onnx_model(exported, isa, str(folder), push_to_hub=False)

@@ -28,7 +28,7 @@ def fixture(tmp_path_factory, embedder):
     return {"articles": articles, "questions": questions, "store": folder / "store", "out": folder}
 
 
-def _bench(script: str, *args: str, out: Path) -> dict:
+def _bench(script: str, *args: str, out: Path, name: str = "") -> dict:
     result = subprocess.run(
         [
             *(sys.executable, f"bench/{script}.py", *args),
@@ -41,7 +41,7 @@ def _bench(script: str, *args: str, out: Path) -> dict:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"reproduce: .venv/bin/python bench/{script}.py" in result.stdout
-    data = json.loads((out / "results" / f"{script}.json").read_text())
+    data = json.loads((out / "results" / f"{name or script}.json").read_text())
     assert {"name", "date", "command", "machine"} <= set(data)
     assert data["machine"]["cores"] >= 1 and data["machine"]["cpu"]
     return data
@@ -175,3 +175,19 @@ def test_crash_bench_kills_runs_and_checks_the_store(fixture):
     assert data["failures"] == 0, data["trials"]
     assert data["expected"]["0"]["articles"] == 6 and data["expected"]["1"]["articles"] == 4
     assert "2 trials, 0 failures" in _section(out, "reliability.md", "crash")
+
+
+def test_quality_bench_compares_setting_variants_with_the_baseline(fixture):
+    out = fixture["out"] / "levers"
+    args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
+    variant = "recency=retrieval.recency_weight:2,retrieval.recency_half_life_days:3"
+    data = _bench("quality", *args, "--variant", variant, out=out, name="levers")
+    base, changed = data["rows"]
+    assert base["label"] == "baseline" and base["changes"] == {}
+    assert changed["changes"] == {
+        "retrieval.recency_weight": "2",
+        "retrieval.recency_half_life_days": "3",
+    }
+    assert changed["settings"]["recency_weight"] == 2.0
+    assert changed["command"].startswith("ASSISTANT_RETRIEVAL__RECENCY_WEIGHT=2 ")
+    assert "| recency |" in _section(out, "evaluation.md", "levers")
