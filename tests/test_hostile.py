@@ -6,6 +6,7 @@ folder is indexed, and nothing already stored is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -162,3 +163,42 @@ def test_hostile_questions(tmp_path, open_index):
     assert controlled.citations and "\x1b" not in controlled.question
     foreign = assistant.ask("¿Por qué asistió Japón a la cumbre de la OTAN en Madrid?")
     assert foreign.citations  # answered or declined, never an error
+
+
+@pytest.mark.slow
+def test_million_line_jsonl_with_bad_lines_is_indexed_in_bounded_memory(tmp_path):
+    """A real `assistant index` over a 1,000,000-line file: 200 articles, 100 broken lines
+    naming their line numbers, and blank padding; its peak memory is watched."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    path = tmp_path / "big.jsonl"
+    bad_lines = []
+    with path.open("w") as fh:
+        for n in range(1, 1_000_001):
+            if n % 5000 == 0:
+                record = {"id": f"b{n}", "title": f"Bulletin {n}", "text": f"Bulletin {n}: calm."}
+                fh.write(json.dumps(record) + "\n")
+            elif n % 10_000 == 7:
+                fh.write('{"id": "broken", "text": \n')
+                bad_lines.append(n)
+            else:
+                fh.write("\n")
+    cmd = [sys.executable, "-m", "assistant", "index", str(path), "--store", str(tmp_path / "s")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, psutil.Process(proc.pid).memory_info().rss)
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    assert proc.returncode == 1, err  # some lines failed, the rest indexed
+    assert (
+        out.strip().splitlines()[-1] == "added 200, updated 0, unchanged 0, removed 0, failed 100"
+    )
+    for n in bad_lines[:3] + bad_lines[-3:]:
+        assert f"big.jsonl:{n}" in err or f"line {n}" in err
+    assert peak < 1500 * 2**20, f"peak resident memory {peak / 2**20:.0f} MB"
