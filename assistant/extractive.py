@@ -3,9 +3,12 @@
 No LLM, so nothing is invented: every answer sentence is a verbatim sentence of a stored article,
 and its citation points at exactly that sentence. Sentences are scored by meaning (cosine of the
 question and sentence embeddings) and by wording (share of the question's keywords present),
-with a small bonus for holding the kind of thing the question asks for (a cause for "why", a
-number for "how many", a date for "when", a name for "who"), then picked greedily so that no two say the same thing (maximal marginal relevance). When no
-sentence is close enough to the question, the answer says plainly that the articles don't say.
+with a bonus for holding the kind of thing the question asks for (a cause for "why", a number
+for "how many" or "what percentage", a date for "when", a name for "who", a proper noun the
+question lacks for "which ..." and "what ...") and, optionally, for coming from a better-ranked
+passage; then picked greedily so that no two say the same thing (maximal marginal relevance).
+When no sentence is close enough to the question, the answer says plainly that the articles
+don't say.
 
 Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,7 +32,6 @@ _REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same 
 _MEANING, _WORDING = 0.75, 0.25
 _tokenize = Tokenizer()
 _MARKER = re.compile(r"\[\s*((?:source\s*)?\d+(?:\s*[,–-]\s*\d+)*)\s*\]", re.IGNORECASE)
-_TYPE_BONUS = 0.08
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 _DATE = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
@@ -41,6 +43,7 @@ _NUMBER = re.compile(
     r"thousand|million|billion|percent)\b",
     re.IGNORECASE,
 )
+_PROPER = re.compile(r"(?<=\S )[“\"‘']?[A-Z][\w’'-]*")  # a capitalised word, not the first
 _CAUSE = re.compile(
     r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
     r"in response to|to (?:counter|deter|show|protect|help|support))\b",
@@ -54,7 +57,9 @@ def expected_answer(question: str) -> re.Pattern[str] | None:
     if re.search(r"\bwhy\b|\bwhat (?:was|is) the reason\b", q):
         return _CAUSE
     if re.search(
-        r"\bhow (?:many|much|long|old|far|big|high|hot|cold)\b|\bwhat (?:percentage|number|share)\b",
+        r"\bhow (?:many|much|long|old|far|big|high|hot|cold|fast)\b|\bpercent(?:age)?\b|"
+        r"\bwhat (?:\w+ )?(?:number|share|proportion|rate|magnitude|temperature|age|amount|"
+        r"price|cost|score|figure|total)\b",
         q,
     ):
         return _NUMBER
@@ -62,6 +67,8 @@ def expected_answer(question: str) -> re.Pattern[str] | None:
         return _DATE
     if re.search(r"\bwho\b|\bwhose\b|\bwhom\b", q):
         return _NAME
+    if re.search(r"\bwhich\b|\bwhat\b|\bwhere\b", q):
+        return _PROPER
     return None
 
 
@@ -73,14 +80,16 @@ class Candidate:
     start: int
     end: int
     text: str
+    rank: int = 1
     meaning: float = 0.0
     wording: float = 0.0
 
     answer_type: float = 0.0
+    position: float = 0.0
 
     @property
     def relevance(self) -> float:
-        return _MEANING * self.meaning + _WORDING * self.wording + self.answer_type
+        return _MEANING * self.meaning + _WORDING * self.wording + self.answer_type + self.position
 
 
 @dataclass(frozen=True)
@@ -92,12 +101,13 @@ class Extract:
 
 
 def candidates(passages: Sequence[Passage]) -> list[Candidate]:
+    """Every sentence of at least `_MIN_WORDS` words, in passage order; `rank` is 1-based."""
     out = []
-    for p in passages:
+    for rank, p in enumerate(passages, start=1):
         for s, e in split_sentences(p.text):
             text = p.text[s:e]
             if len(text.split()) >= _MIN_WORDS:
-                out.append(Candidate(p, p.start + s, p.start + e, text))
+                out.append(Candidate(p, p.start + s, p.start + e, text, rank=rank))
     return out
 
 
@@ -117,19 +127,18 @@ def choose(
     q_terms = set(_tokenize(question))
     wanted = expected_answer(question)
     scored = [
-        Candidate(
-            c.passage,
-            c.start,
-            c.end,
-            c.text,
+        replace(
+            c,
             meaning=float(meaning[i]),
             wording=_overlap(q_terms, c.text),
-            answer_type=_TYPE_BONUS if wanted and _holds(wanted, c.text, question) else 0.0,
+            answer_type=settings.type_weight if wanted and _holds(wanted, c.text, question) else 0,
+            position=settings.passage_weight / c.rank,
         )
         for i, c in enumerate(pool)
     ]
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
-    if scored[best].relevance - scored[best].answer_type < settings.min_relevance:
+    bonus = scored[best].answer_type + scored[best].position
+    if scored[best].relevance - bonus < settings.min_relevance:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
     floor = max(settings.min_relevance, 0.75 * scored[best].relevance)
     chosen = [best]
@@ -196,6 +205,9 @@ def _citation(n: int, c: Candidate) -> Citation:
 
 def _holds(pattern: re.Pattern[str], text: str, question: str) -> bool:
     """Whether the text has a match of the expected kind that the question itself lacks."""
+    if pattern is _PROPER:
+        asked = question.lower()
+        return any(m.group(0).strip("“\"‘'").lower() not in asked for m in pattern.finditer(text))
     return any(m.group(0) not in question for m in pattern.finditer(text))
 
 

@@ -66,6 +66,20 @@ class AnswerSettings(BaseModel):
         description="Below this question-sentence similarity the articles are taken not to "
         "answer the question, and the assistant says so.",
     )
+    type_weight: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description="Bonus for a sentence holding the kind of thing the question asks for (a "
+        "number for 'how many', a name for 'who' or 'which ...', a date for 'when').",
+    )
+    passage_weight: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Bonus for sentences of better-ranked passages: the first passage gets it "
+        "all, the n-th 1/n of it.",
+    )
     support_threshold: float = Field(
         0.6,
         ge=0,
