@@ -7,7 +7,9 @@ so the writer (`index.sync`) and the readers (`index.article_index`) cannot drif
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,19 +118,28 @@ def chunk_from_metadata(chunk_id_: str, text: str, meta: dict[str, Any]) -> Chun
     )
 
 
-def matches(record: ArticleRecord, filters: Filters) -> bool:
-    """Whether an article passes the filters (the same rule as `chroma_where`)."""
-    if filters.sources and record.source not in filters.sources:
-        return False
-    if filters.since is None and filters.latest is None:
-        return True
-    days = record.published_days
-    if days is None:
-        return False
-    if filters.since is not None and days < (filters.since - _EPOCH).days:
-        return False
-    latest = filters.latest
-    return latest is None or days <= (latest - _EPOCH).days
+def allowed_ids(records: Iterable[ArticleRecord], filters: Filters) -> set[str]:
+    """The ids of the articles that pass the filters: the same rule as `chroma_where`."""
+    sources = set(filters.sources)
+    since = (filters.since - _EPOCH).days if filters.since is not None else None
+    latest = (filters.latest - _EPOCH).days if filters.latest is not None else None
+    out = set()
+    for r in records:
+        if sources and r.source not in sources:
+            continue
+        if since is not None or latest is not None:
+            days = _days(r.published)
+            if days is None or (since is not None and days < since):
+                continue
+            if latest is not None and days > latest:
+                continue
+        out.add(r.id)
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _days(iso: str) -> int | None:
+    return date_days(iso)
 
 
 def chroma_where(filters: Filters) -> dict[str, Any] | None:

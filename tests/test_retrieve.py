@@ -81,3 +81,29 @@ def test_article_support_adds_the_scores_of_its_other_chunks(index):
     total = sum(base[r.chunk.id] for r in long_chunks)
     for r in long_chunks:
         assert r.score == pytest.approx(base[r.chunk.id] + 0.5 * (total - base[r.chunk.id]))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"as_of": "2022-06-30"},  # keeps most articles: over-fetched, then filtered here
+        {"until": "2022-05-31"},  # keeps the two older ones
+        {"since": "2022-06-01", "sources": ("nowhere",)},  # keeps none: Chroma filters
+    ],
+)
+def test_dense_search_with_filters_returns_what_chromas_filter_returns(index, filters):
+    import datetime as dt
+
+    from index.records import chroma_where
+
+    typed = Filters(
+        **{k: dt.date.fromisoformat(v) if k != "sources" else v for k, v in filters.items()}
+    )
+    q = "lighthouse repairs"
+    vector = index.embed([q])[0]
+    got = [(h.chunk.id, round(h.score, 5)) for h in index.dense_search(vector, 3, typed)]
+    direct = [
+        (h.chunk.id, round(h.score, 5)) for h in index._nearest(vector, 3, chroma_where(typed))
+    ]
+    assert got == direct
+    assert all(h.chunk.published <= "2022-06-30" for h in index.dense_search(vector, 3, typed))
