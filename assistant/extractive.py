@@ -88,8 +88,13 @@ class Candidate:
     position: float = 0.0
 
     @property
+    def similarity(self) -> float:
+        """Closeness to the question by meaning and wording alone, without the bonuses."""
+        return _MEANING * self.meaning + _WORDING * self.wording
+
+    @property
     def relevance(self) -> float:
-        return _MEANING * self.meaning + _WORDING * self.wording + self.answer_type + self.position
+        return self.similarity + self.answer_type + self.position
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,7 @@ def choose(
         for i, c in enumerate(pool)
     ]
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
-    bonus = scored[best].answer_type + scored[best].position
-    if scored[best].relevance - bonus < settings.min_relevance:
+    if scored[best].similarity < settings.min_relevance:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
     floor = max(settings.min_relevance, 0.75 * scored[best].relevance)
     chosen = [best]

@@ -7,7 +7,6 @@ so the writer (`index.sync`) and the readers (`index.article_index`) cannot drif
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,18 +127,13 @@ def allowed_ids(records: Iterable[ArticleRecord], filters: Filters) -> set[str]:
         if sources and r.source not in sources:
             continue
         if since is not None or latest is not None:
-            days = _days(r.published)
+            days = r.published_days
             if days is None or (since is not None and days < since):
                 continue
             if latest is not None and days > latest:
                 continue
         out.add(r.id)
     return out
-
-
-@functools.lru_cache(maxsize=65536)
-def _days(iso: str) -> int | None:
-    return date_days(iso)
 
 
 def chroma_where(filters: Filters) -> dict[str, Any] | None:
