@@ -7,6 +7,8 @@ with a bonus for holding the kind of thing the question asks for (a cause for "w
 for "how many" or "what percentage", a date for "when", a name for "who", a proper noun the
 question lacks for "which ..." and "what ...") and, optionally, for coming from a better-ranked
 passage; then picked greedily so that no two say the same thing (maximal marginal relevance).
+Embedding is the costly step, so only a shortlist of sentences (`max_candidates`, the best by
+wording, kind and passage rank) is compared with the question by meaning.
 When no sentence is close enough to the question, the answer says plainly that the articles
 don't say.
 
@@ -123,24 +125,25 @@ def choose(
     settings: AnswerSettings,
 ) -> Extract:
     """Pick up to `max_sentences` relevant, non-repeating sentences from the passages."""
-    pool = candidates(passages)
-    if not pool:
-        return Extract(False, ())
-    vectors = embed([question] + [c.text for c in pool])
-    q, sv = vectors[0], vectors[1:]
-    meaning = sv @ q
     q_terms = set(_tokenize(question))
     wanted = expected_answer(question)
-    scored = [
+    pool = [
         replace(
             c,
-            meaning=float(meaning[i]),
             wording=_overlap(q_terms, c.text),
             answer_type=settings.type_weight if wanted and _holds(wanted, c.text, question) else 0,
             position=settings.passage_weight / c.rank,
         )
-        for i, c in enumerate(pool)
+        for c in candidates(passages)
     ]
+    if not pool:
+        return Extract(False, ())
+    if 0 < settings.max_candidates < len(pool):
+        pool = _shortlist(pool, settings.max_candidates)
+    vectors = embed([question] + [c.text for c in pool])
+    q, sv = vectors[0], vectors[1:]
+    meaning = sv @ q
+    scored = [replace(c, meaning=float(meaning[i])) for i, c in enumerate(pool)]
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
     if scored[best].similarity < settings.min_relevance:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
@@ -205,6 +208,13 @@ def _citation(n: int, c: Candidate) -> Citation:
         quote_end=c.end,
         score=round(c.relevance, 4),
     )
+
+
+def _shortlist(pool: list[Candidate], n: int) -> list[Candidate]:
+    """The `n` sentences most relevant without meaning (embedding is the costly part of an
+    answer), in passage order."""
+    keep = sorted(range(len(pool)), key=lambda i: pool[i].relevance, reverse=True)[:n]
+    return [pool[i] for i in sorted(keep)]
 
 
 def _holds(pattern: re.Pattern[str], text: str, question: str) -> bool:

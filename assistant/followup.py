@@ -2,8 +2,9 @@
 
 "Who is Australia's prime minister?" answered with "Anthony Albanese, Australia's prime
 minister, said ..." then "What did he say about China?" becomes "What did Anthony Albanese say
-about China?". A person pronoun is replaced by the most recent person-like name of the previous
-turn (its answer first, then its question); any other reference ("it", "that", "there", a very
+about China?". A person pronoun is replaced by the person of the previous answer described in the words of the
+previous question, else the first person-like name of that turn (its answer first, then its
+question); any other reference ("it", "that", "there", a very
 short question) carries the previous turn's subject along as extra keywords.
 
 Not here: the LLM rewrite, which uses the condense prompt (`assistant.assistant`).
@@ -92,6 +93,11 @@ _NOT_NAMES = frozenset(
 )
 
 
+_QUESTION_WORDS = frozenset(
+    ["who", "whom", "whose", "what", "which", "where", "when", "why", "how"]
+)
+
+
 @dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation, as the rewrite needs it."""
@@ -123,6 +129,31 @@ def _person(names: list[str]) -> str | None:
     return None
 
 
+def _asked_about(turn: Turn) -> str | None:
+    """The person of the answer described in the words of the question ("Who is Australia's
+    prime minister?" -> the name beside "Australia's prime minister"); None on a tie."""
+    asked = {w[:5] for w in re.findall(r"[a-z]{3,}", turn.standalone.lower())} - _QUESTION_WORDS
+    scores: dict[str, int] = {}  # surname -> best score
+    forms: dict[str, str] = {}  # surname -> shortest full name
+    for match in _ENTITY.finditer(turn.answer):
+        name = _person(entities(match.group(0)))
+        if not name:
+            continue
+        surname = name.split()[-1]
+        before = re.search(r"([^,.;]*),\s*$", turn.answer[: match.start()])
+        after = re.match(r"\s*,([^,.;]*)", turn.answer[match.end() :])
+        beside = [m.group(1) for m in (before, after) if m and not _person(entities(m.group(1)))]
+        # the name and the descriptions beside it ("Anthony Albanese, Australia's leader, said")
+        context = " ".join([match.group(0), *beside]).lower()
+        near = {w[:5] for w in re.findall(r"[a-z]{3,}", context)}
+        scores[surname] = max(scores.get(surname, 0), len(asked & near))
+        forms[surname] = min(forms.get(surname, name), name, key=len)
+    ranked = sorted(scores.values(), reverse=True)
+    if not ranked or ranked[0] == 0 or (len(ranked) > 1 and ranked[0] == ranked[1]):
+        return None
+    return next(forms[n] for n, v in scores.items() if v == ranked[0])
+
+
 def is_followup(question: str) -> bool:
     words = re.findall(r"\w+", question)
     return bool(
@@ -139,7 +170,7 @@ def rewrite(question: str, history: Sequence[Turn]) -> str:
         return question
     last = history[-1]
     names = entities(last.answer) + entities(last.standalone)
-    person = _person(entities(last.answer.split(". ")[0]) + names)
+    person = _asked_about(last) or _person(entities(last.answer.split(". ")[0]) + names)
     match = _PERSON.search(question)
     if match and person:
         word = match.group(0).lower()

@@ -80,6 +80,12 @@ class AnswerSettings(BaseModel):
         description="Bonus for sentences of better-ranked passages: the first passage gets it "
         "all, the n-th 1/n of it.",
     )
+    max_candidates: int = Field(
+        24,
+        ge=0,
+        description="Sentences embedded per extractive answer: the best by wording, answer kind "
+        "and passage rank are compared with the question by meaning (0: every sentence).",
+    )
     support_threshold: float = Field(
         0.6,
         ge=0,

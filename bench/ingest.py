@@ -9,7 +9,7 @@ own process (so each peak memory is its own):
   very chunk texts our index stored, same batch size, after loading: no parsing, chunking,
   keyword index or writing;
 - llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding, torch
-  fp32, on the bundled path), a SentenceSplitter of the same size in the model's word pieces,
+  fp32, on the bundled path, its default batch size), a SentenceSplitter of the same size in the model's word pieces,
   and a fresh ChromaVectorStore.
 
 "work s" is the time each reports for its own work (ours: the sync as `assistant index` prints
@@ -268,9 +268,7 @@ def llamaindex_ingest(slice_path: Path, store: Path) -> dict[str, Any]:
             documents.append(Document(text=item.get("text", ""), id_=str(item.get("id", ""))))
     began = time.perf_counter()
     path = str(bundled_model_path())
-    embed = HuggingFaceEmbedding(
-        model_name=path, device="cpu", embed_batch_size=settings.embed_batch_size
-    )
+    embed = HuggingFaceEmbedding(model_name=path, device="cpu")  # its default batch size
     tokenizer = AutoTokenizer.from_pretrained(path)
     splitter = SentenceSplitter(
         chunk_size=settings.chunk_tokens,

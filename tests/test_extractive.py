@@ -1,0 +1,104 @@
+"""Extractive sentence choice with the real embedding model: the kind of answer a question asks
+for, the shortlist that bounds embedding work, and declining when nothing is close enough."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant import extractive
+from assistant.passage import Passage
+from assistant.settings import AnswerSettings
+
+ARTICLE = (
+    "The city council met on Tuesday to discuss the new bridge over the river. "
+    "Council members argued for hours about the bridge and its design. "
+    "The bridge will cost 42 million dollars and open in 2025. "
+    "Residents said the old crossing was often closed by floods in spring. "
+    "Traffic engineers expect the bridge to carry most trucks that now cross downtown. "
+    "The mayor thanked the engineers and the residents who came to the meeting. "
+    "A second vote on the bridge budget is planned for next month."
+)
+OTHER = (
+    "Local schools will add a music program next year. "
+    "Parents asked the school board for more teachers in the music program."
+)
+
+
+def _passage(text: str, rank: int, offset: int = 100) -> Passage:
+    return Passage("a" if rank == 1 else "b", "", "", "", "", offset, offset + len(text), text, 1.0)
+
+
+@pytest.fixture
+def counting(embedder):
+    """The real embedder, recording how many texts each call embeds."""
+    calls: list[int] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return embedder.embed(texts)
+
+    return embed, calls
+
+
+def test_how_much_question_answered_by_the_sentence_with_the_number(counting):
+    embed, _ = counting
+    passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
+    out = extractive.choose(
+        "How much will the new bridge cost?", passages, embed, AnswerSettings(max_sentences=1)
+    )
+    assert out.answered
+    assert out.sentences[0].text == "The bridge will cost 42 million dollars and open in 2025."
+    c = out.sentences[0]
+    assert ARTICLE[c.start - 100 : c.end - 100] == c.text  # offsets into the article
+
+
+def test_only_the_shortlist_is_embedded_and_it_keeps_the_answer(counting):
+    embed, calls = counting
+    passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
+    settings = AnswerSettings(max_sentences=1, max_candidates=3)
+    out = extractive.choose("How much will the new bridge cost?", passages, embed, settings)
+    assert calls == [1 + 3]  # the question and three sentences, not all nine
+    assert "42 million" in out.sentences[0].text
+
+
+def test_zero_candidates_means_every_sentence(counting):
+    embed, calls = counting
+    passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
+    pool = extractive.candidates(passages)
+    extractive.choose("Why was a bridge needed?", passages, embed, AnswerSettings(max_candidates=0))
+    assert calls == [1 + len(pool)]
+
+
+def test_unrelated_question_is_declined_with_closest_sentences(counting):
+    embed, _ = counting
+    passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
+    out = extractive.choose(
+        "Which footballer won the golden boot?", passages, embed, AnswerSettings()
+    )
+    assert not out.answered
+    assert [c.passage.article_id for c in out.sentences] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Why did Japan attend the summit?", "cause"),
+        ("How many people were hurt?", "number"),
+        ("What percentage of voters backed it?", "number"),
+        ("When did the storm reach Florida?", "date"),
+        ("Who won the election in Kenya?", "name"),
+        ("Which country hosted the summit?", "proper"),
+        ("Tell me about the bridge", None),
+    ],
+)
+def test_question_word_sets_the_expected_kind_of_answer(question, kind):
+    patterns = {
+        "cause": extractive._CAUSE,
+        "number": extractive._NUMBER,
+        "date": extractive._DATE,
+        "name": extractive._NAME,
+        "proper": extractive._PROPER,
+        None: None,
+    }
+    assert extractive.expected_answer(question) is patterns[kind]
