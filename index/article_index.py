@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from index.lock import WriteLock
 from index.records import (
     ArticleRecord,
     allowed_ids,
+    article_key,
     chroma_where,
     chunk_from_metadata,
     record_from_metadata,
@@ -79,6 +81,7 @@ class ArticleIndex:
         self._keyword = KeywordIndex()
         self._generation = -2
         self._busy = False
+        self._allowed_last: tuple[Any, set[str]] | None = None
         self._article_cache: Callable[[str], Article | None] = lru_cache(maxsize=256)(
             self._load_article
         )
@@ -414,37 +417,70 @@ class ArticleIndex:
             return []
         vector = self.embed([query])[0] if isinstance(query, str) else query
         if filters is None or filters.empty:
-            return self._nearest(vector, k, None)
+            return self._nearest(vector, k)
         # Chroma's filtered search scans the metadata and is ~10x slower than its plain nearest
         # neighbours; when the filters keep most articles, over-fetch unfiltered and filter here.
-        allowed = allowed_ids(list(self._records.values()), filters)
+        allowed = self._allowed(filters)
         share = len(allowed) / len(self._records)
         if share >= _PREFILTER_SHARE:
             depth = min(_MAX_OVERFETCH, int(2 * k / share) + 1)
-            hits = [h for h in self._nearest(vector, depth, None) if h.chunk.article_id in allowed]
+            hits = self._nearest(vector, k, depth=depth, keys={article_key(a) for a in allowed})
             if len(hits) >= k:
-                return hits[:k]
-        return self._nearest(vector, k, chroma_where(filters))
+                return hits
+        return self._nearest(vector, k, where=chroma_where(filters))
 
-    def _nearest(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[Hit]:
+    def _allowed(self, filters: Filters) -> set[str]:
+        """Ids of the articles passing the filters; the last answer is reused while the store
+        is unchanged (a hybrid search asks twice)."""
+        key = (filters, self._generation, len(self._records))
+        if self._busy or self._allowed_last is None or self._allowed_last[0] != key:
+            self._allowed_last = (key, allowed_ids(list(self._records.values()), filters))
+        return self._allowed_last[1]
+
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        where: dict[str, Any] | None = None,
+        depth: int = 0,
+        keys: set[str] | None = None,
+    ) -> list[Hit]:
+        """The `k` nearest live chunks, of articles whose `article_key` is in `keys` if given.
+
+        Neighbours are found with distances only (`depth` of them), then the text and metadata
+        of the `k` kept are read by id: reading them for every neighbour costs ten times more.
+        """
         result = self._store.chunks.query(
             query_embeddings=[vector.tolist()],
-            n_results=k,
+            n_results=max(k, depth),
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],
+        )
+        found = zip(result["ids"][0], result["distances"][0], strict=True)
+        if keys is not None:
+            found = (f for f in found if f[0].partition("-")[0] in keys)  # type: ignore[assignment]
+        return self._hits([(cid, 1.0 - float(d)) for cid, d in itertools.islice(found, k)])
+
+    def _hits(self, scored: list[tuple[str, float]]) -> list[Hit]:
+        """Hits for `(chunk id, score)` pairs, in order, read by id; chunks of articles not
+        (or no longer) committed with that content are left out."""
+        if not scored:
+            return []
+        got = self._store.chunks.get(
+            ids=[cid for cid, _ in scored], include=["documents", "metadatas"]
+        )
+        by_id = dict(
+            zip(got["ids"], zip(got["documents"], got["metadatas"], strict=True), strict=True)
         )
         hits = []
-        for cid, doc, meta, distance in zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=True,
-        ):
+        for cid, score in scored:
+            if cid not in by_id:
+                continue
+            doc, meta = by_id[cid]
             record = self._records.get(str(meta.get("article_id")))
             if record is None or record.content_hash != meta.get("content_hash"):
                 continue  # written by a sync not yet committed, or replaced since
-            hits.append(Hit(chunk_from_metadata(cid, doc, meta), 1.0 - float(distance)))
+            hits.append(Hit(chunk_from_metadata(cid, doc, meta), score))
         return hits
 
     @_reads
@@ -453,24 +489,9 @@ class ArticleIndex:
         self.refresh()
         allowed = None
         if filters is not None and not filters.empty:
-            allowed = allowed_ids(list(self._records.values()), filters)
+            allowed = self._allowed(filters)
         rows = self._keyword.search(query, k, allowed)
-        if not rows:
-            return []
-        got = self._store.chunks.get(ids=[r[0] for r in rows], include=["documents", "metadatas"])
-        by_id = dict(
-            zip(got["ids"], zip(got["documents"], got["metadatas"], strict=True), strict=True)
-        )
-        hits = []
-        for cid, article_id, score in rows:
-            if cid not in by_id:
-                continue
-            doc, meta = by_id[cid]
-            record = self._records.get(article_id)
-            if record is None or record.content_hash != meta.get("content_hash"):
-                continue
-            hits.append(Hit(chunk_from_metadata(cid, doc, meta), score))
-        return hits
+        return self._hits([(cid, score) for cid, _, score in rows])
 
     def raw_collections(self) -> dict[str, Any]:
         """The live Chroma collections (for consistency checks in tests and tools)."""

@@ -203,6 +203,8 @@ class KeywordIndex:
     _matrix: sparse.csc_matrix | None = None
     _row_ids: list[str] = field(default_factory=list)
     _row_articles: list[str] = field(default_factory=list)
+    _article_numbers: dict[str, int] = field(default_factory=dict)  # article_id -> number
+    _row_article_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _tokenizer: Tokenizer = field(default_factory=Tokenizer)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -245,12 +247,12 @@ class KeywordIndex:
                 return []
             matrix = self._ensure_matrix()
             row_ids, row_articles = self._row_ids, self._row_articles
+            article_of_row, article_number = self._row_article_numbers, self._article_numbers
         scores = np.asarray(matrix[:, terms].sum(axis=1)).ravel()
         if allowed_articles is not None:
-            mask = np.fromiter(
-                (a in allowed_articles for a in row_articles), dtype=bool, count=len(scores)
-            )
-            scores = np.where(mask, scores, 0.0)
+            keep = np.zeros(len(article_number), dtype=bool)
+            keep[[article_number[a] for a in allowed_articles if a in article_number]] = True
+            scores = np.where(keep[article_of_row], scores, 0.0)
         top = _top_indices(scores, k)
         return [(row_ids[i], row_articles[i], float(scores[i])) for i in top]
 
@@ -312,6 +314,10 @@ class KeywordIndex:
             (weights, (row_index, cols)), shape=(len(rows), len(self._vocab))
         )
         self._row_ids, self._row_articles = row_ids, row_articles
+        self._article_numbers = {a: i for i, a in enumerate(dict.fromkeys(row_articles))}
+        self._row_article_numbers = np.array(
+            [self._article_numbers[a] for a in row_articles], dtype=np.int64
+        )
         return self._matrix
 
 

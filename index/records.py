@@ -7,6 +7,7 @@ so the writer (`index.sync`) and the readers (`index.article_index`) cannot drif
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class ArticleRecord:
         return date_days(self.published)
 
 
+@functools.lru_cache(maxsize=8192)  # filters read every record's date on every query
 def date_days(iso: str) -> int | None:
     """Days since 1970-01-01 of an ISO date, the numeric form Chroma range filters compare."""
     if not iso:
@@ -47,8 +49,13 @@ def date_days(iso: str) -> int | None:
 
 
 def chunk_id(article_id: str, content_hash: str, ordinal: int) -> str:
-    digest = hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:16]
-    return f"{digest}-{content_hash[:12]}-{ordinal:05d}"
+    return f"{article_key(article_id)}-{content_hash[:12]}-{ordinal:05d}"
+
+
+@functools.lru_cache(maxsize=65536)
+def article_key(article_id: str) -> str:
+    """The prefix every chunk id of an article starts with (before its first "-")."""
+    return hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:16]
 
 
 def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
