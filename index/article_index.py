@@ -235,11 +235,15 @@ class ArticleIndex:
                 return self._rebuild(roots, progress)
             if self._store.manifest is None:
                 self._store.create(self.settings.fingerprint())
-            recover(self._store)
+            recovered = recover(self._store)
             self._store.drop_stale_versions()
             writer = self._writer()
             report = sync_paths(writer, roots, self._max_bytes, prune=prune, progress=progress)
-            self._finish(writer.keyword, [str(r.resolve()) for r in roots])
+            resolved = [str(r.resolve()) for r in roots]
+            if recovered or report.added or report.updated or report.removed:
+                self._finish(writer.keyword, resolved)
+            else:  # nothing to refresh: skip re-saving the keyword index (a second, whole corpus)
+                self._store.bump(sync_done=True, roots=resolved, advance=False)
             return report
 
     def remove(self, ids: Sequence[str]) -> int:

@@ -103,7 +103,8 @@ class Embedder:
             return []
         if self.backend == "onnx-int8":
             return self.onnx.count_tokens(texts)
-        ids = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        # verbose=False: counting long texts is the point here, not a model input to warn about
+        ids = self.model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
         return [len(x) for x in ids]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

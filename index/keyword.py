@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import snowballstemmer  # type: ignore[import-untyped]
@@ -162,11 +163,19 @@ _FORMAT = 2
 
 
 class Tokenizer:
-    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache."""
+    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache;
+    safe to share between threads."""
 
     def __init__(self) -> None:
-        self._stemmer = snowballstemmer.stemmer("english")
+        self._local = threading.local()  # a Snowball stemmer keeps state: one per thread
         self._cache: dict[str, str] = {}
+
+    @property
+    def _stemmer(self) -> Any:
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = snowballstemmer.stemmer("english")
+        return stemmer
 
     def __call__(self, text: str) -> list[str]:
         cache = self._cache

@@ -195,10 +195,14 @@ class ChromaStore:
         self.write_manifest(manifest)
         return manifest
 
-    def bump(self, *, sync_done: bool = False, roots: list[str] | None = None) -> None:
-        """Advance the generation so readers refresh their caches."""
+    def bump(
+        self, *, sync_done: bool = False, roots: list[str] | None = None, advance: bool = True
+    ) -> None:
+        """Advance the generation so readers refresh their caches (`advance` False: only record
+        the sync time and roots of a sync that changed nothing)."""
         assert self.manifest is not None
-        self.manifest.generation += 1
+        if advance:
+            self.manifest.generation += 1
         if sync_done:
             self.manifest.last_sync = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         if roots:

@@ -57,6 +57,26 @@ def test_unchanged_resync_embeds_nothing(open_index, articles):
     assert (again.added, again.updated, again.unchanged, again.chunks_added) == (0, 0, 5, 0)
 
 
+def test_unchanged_resync_keeps_readers_caches_but_records_the_sync(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    keyword_file = index.folder / f"keyword-{index.settings.collection}.pkl"
+    generation, saved = index._store.generation(), keyword_file.stat().st_mtime_ns
+    before = index.stats().last_sync
+    index._store.manifest.last_sync = "2000-01-01T00:00:00+00:00"  # tell a new write apart
+    index._store.write_manifest(index._store.manifest)
+    index.sync([articles])
+    assert index._store.generation() == generation  # nothing for readers to reload
+    assert keyword_file.stat().st_mtime_ns == saved  # the BM25 index is not written again
+    assert index.stats().last_sync >= before  # but the sync is recorded
+    (articles / "extra.txt").write_text(
+        "Harbour festival\n\nA new article about the harbour festival and its boats.\n"
+    )
+    assert index.sync([articles]).added == 1
+    assert index._store.generation() > generation  # readers reload the new article
+    assert index.keyword_search("harbour festival boats", 1)[0].chunk.article_id
+
+
 def test_changed_article_replaces_all_its_old_chunks(open_index, articles):
     index = open_index()
     index.sync([articles])

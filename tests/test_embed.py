@@ -1,0 +1,40 @@
+"""Both embedding backends on the bundled model: fp32 torch (a setting) agrees with the default
+int8 ONNX export, and counting word pieces of long texts is silent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embed import Embedder
+
+TEXTS = [
+    "Japan attended the NATO summit in Madrid because of Russia's invasion of Ukraine.",
+    "The bridge will cost 42 million dollars and open in 2025.",
+    "Squid Game is officially coming back for a second season on Netflix.",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    emb = Embedder(backend="torch")
+    emb.embed(["warm up"])
+    return emb
+
+
+def test_torch_and_int8_vectors_agree(torch_embedder, embedder):
+    fp32, int8 = torch_embedder.embed(TEXTS), embedder.embed(TEXTS)
+    assert fp32.shape == int8.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(fp32, axis=1), 1.0, atol=1e-5)
+    same = (fp32 * int8).sum(axis=1)
+    assert same.min() > 0.97  # the same text, quantised or not
+    across = fp32 @ int8.T
+    assert (across.argmax(axis=1) == np.arange(3)).all()  # and closer to itself than to others
+
+
+def test_counting_long_text_prints_no_model_warning(torch_embedder, embedder, capfd):
+    long_text = " ".join(["The summit ended on Thursday after three days of talks."] * 80)
+    counts = torch_embedder.count_tokens([long_text])
+    assert counts == embedder.count_tokens([long_text])
+    assert counts[0] > 256
+    assert "sequence length" not in capfd.readouterr().err

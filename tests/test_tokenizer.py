@@ -1,0 +1,40 @@
+"""The BM25 and wording tokenizer: stemming that is shared by threads (the web page answers
+several questions at once) gives the same words as one thread alone."""
+
+from __future__ import annotations
+
+import threading
+
+from index.keyword import Tokenizer
+
+TEXT = (
+    "Leaders were meeting in Madrid while ministers discussed the alliance's strategic concept, "
+    "its enlargement, Finland's and Sweden's applications, and the invasions of neighbouring "
+    "countries; negotiators compromised on wording, announcing agreements before departing."
+)
+
+
+def test_stems_are_the_same_from_many_threads_at_once():
+    words = TEXT.split() * 50
+    expected = Tokenizer()(" ".join(w + str(i) for i, w in enumerate(words)))
+    shared = Tokenizer()  # a fresh cache, so the stemmer itself runs in every thread
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            results.append(shared(" ".join(w + str(i) for i, w in enumerate(words))))
+        except BaseException as exc:  # a race shows up as an IndexError inside the stemmer
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 8 and all(r == expected for r in results)
+
+
+def test_stop_words_go_and_words_are_stemmed():
+    assert Tokenizer()("The leaders were meeting in Madrid") == ["leader", "meet", "madrid"]
