@@ -2,10 +2,10 @@
 
 "Who is Australia's prime minister?" answered with "Anthony Albanese, Australia's prime
 minister, said ..." then "What did he say about China?" becomes "What did Anthony Albanese say
-about China?". A person pronoun is replaced by the person of the previous answer described in the words of the
-previous question, else the first person-like name of that turn (its answer first, then its
-question); any other reference ("it", "that", "there", a very
-short question) carries the previous turn's subject along as extra keywords.
+about China?". A person pronoun is replaced by the person of the previous answer described in
+the words of the previous question, else the first person-like name of that turn (its answer
+first, then its question); any other reference ("it", "that", "there", a very short question)
+carries the previous turn's subject along as extra keywords.
 
 Not here: the LLM rewrite, which uses the condense prompt (`assistant.assistant`).
 """
@@ -132,7 +132,7 @@ def _person(names: list[str]) -> str | None:
 def _asked_about(turn: Turn) -> str | None:
     """The person of the answer described in the words of the question ("Who is Australia's
     prime minister?" -> the name beside "Australia's prime minister"); None on a tie."""
-    asked = {w[:5] for w in re.findall(r"[a-z]{3,}", turn.standalone.lower())} - _QUESTION_WORDS
+    asked = _word_starts(turn.standalone) - _QUESTION_WORDS
     scores: dict[str, int] = {}  # surname -> best score
     forms: dict[str, str] = {}  # surname -> shortest full name
     for match in _ENTITY.finditer(turn.answer):
@@ -144,14 +144,19 @@ def _asked_about(turn: Turn) -> str | None:
         after = re.match(r"\s*,([^,.;]*)", turn.answer[match.end() :])
         beside = [m.group(1) for m in (before, after) if m and not _person(entities(m.group(1)))]
         # the name and the descriptions beside it ("Anthony Albanese, Australia's leader, said")
-        context = " ".join([match.group(0), *beside]).lower()
-        near = {w[:5] for w in re.findall(r"[a-z]{3,}", context)}
+        near = _word_starts(" ".join([match.group(0), *beside]))
         scores[surname] = max(scores.get(surname, 0), len(asked & near))
         forms[surname] = min(forms.get(surname, name), name, key=len)
     ranked = sorted(scores.values(), reverse=True)
     if not ranked or ranked[0] == 0 or (len(ranked) > 1 and ranked[0] == ranked[1]):
         return None
     return next(forms[n] for n, v in scores.items() if v == ranked[0])
+
+
+def _word_starts(text: str) -> set[str]:
+    """First five letters of each word of three or more, lower-cased ("Australian" and
+    "Australia's" meet as "austr")."""
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower())}
 
 
 def is_followup(question: str) -> bool:

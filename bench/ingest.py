@@ -9,8 +9,8 @@ own process (so each peak memory is its own):
   very chunk texts our index stored, same batch size, after loading: no parsing, chunking,
   keyword index or writing;
 - llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding, torch
-  fp32, on the bundled path, its default batch size), a SentenceSplitter of the same size in the model's word pieces,
-  and a fresh ChromaVectorStore.
+  fp32, on the bundled path, its default batch size), a SentenceSplitter of the same size in the
+  model's word pieces, and a fresh ChromaVectorStore.
 
 "work s" is the time each reports for its own work (ours: the sync as `assistant index` prints
 it, which includes loading the model; the others: after loading); "wall s" is the whole process.
