@@ -180,8 +180,11 @@ class ArticleIndex:
     def _load_keyword(self, generation: int) -> KeywordIndex:
         """The saved BM25 index, brought up to date with the article records."""
         keyword = KeywordIndex.load(self._keyword_path()) or KeywordIndex()
-        if keyword.generation == generation and len(keyword.hashes) == len(self._records):
-            return keyword
+        current = len(keyword.hashes) == len(self._records) and all(
+            keyword.hashes.get(r.id) == r.content_hash for r in self._records.values()
+        )
+        if keyword.generation == generation and current:
+            return keyword  # a writer killed after switching records leaves stale hashes here
         for article_id in [a for a in keyword.hashes if a not in self._records]:
             keyword.remove_article(article_id)
         stale = [r.id for r in self._records.values() if keyword.hashes.get(r.id) != r.content_hash]

@@ -94,6 +94,43 @@ def test_changed_article_replaces_all_its_old_chunks(open_index, articles):
     assert hits and hits[0].chunk.article_id == article_id
 
 
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing after the raising line runs in the writer."""
+
+
+def test_writer_killed_after_switching_records_is_completed_by_next_sync(
+    open_index, articles, monkeypatch
+):
+    from index.store import ChromaStore
+
+    index = open_index()
+    index.sync([articles])
+    path = articles / "heatwave-europe.txt"
+    path.write_text(path.read_text() + "\n\nFirefighters said the zebra crossing melted.\n")
+    (article_id,) = [r.id for r in index.records().values() if r.path == str(path.resolve())]
+    clear = ChromaStore.journal_clear
+
+    def killed(self: ChromaStore, ids: list[str]) -> None:
+        if ids:  # after the new records and the old chunks' removal, before the journal clears
+            raise _Killed
+        clear(self, ids)
+
+    monkeypatch.setattr(ChromaStore, "journal_clear", killed)
+    with pytest.raises(_Killed):
+        index.sync([articles])
+    monkeypatch.undo()
+    reader = open_index()  # opened in the killed state: its keyword side follows the records
+    assert reader._store.journal() == [article_id]
+    assert consistency(reader)["keyword_matches_vectors"]
+    assert reader.keyword_search("zebra crossing melted", 1)[0].chunk.article_id == article_id
+    writer = open_index()
+    report = writer.sync([articles])
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
+    facts = consistency(writer)
+    assert facts["orphans"] == [] and facts["missing"] == [] and facts["journal"] == []
+    assert facts["keyword_matches_vectors"]
+
+
 def test_prune_removes_articles_whose_files_are_gone(open_index, articles):
     index = open_index()
     index.sync([articles])
