@@ -38,7 +38,7 @@ from index.store import ChromaStore, make_client
 from index.sync import Progress, Writer, recover, remove_articles, sync_paths
 from index.types import Article, Chunk, Filters, Hit, IndexStats, SyncReport
 
-_PAGE = 2000
+_PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
 _PREFILTER_SHARE = 0.25  # filters keeping at least this share of articles: over-fetch
 _MAX_OVERFETCH = 1000
 T = TypeVar("T")

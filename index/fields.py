@@ -31,6 +31,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 TITLE_CHARS = 120
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # C0 controls except \t (\x09) and \n (\x0a)
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20)])
 
 
 class RecordError(ValueError):
@@ -57,7 +58,13 @@ def normalise_text(text: str) -> str:
     Citations are character offsets into the result, so it must not be reflowed or re-encoded.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text).strip()
+    # Deleting the bytes is several times faster than a regex over the characters, and safe:
+    # in UTF-8 a byte below 0x20 is always that control character, never part of another.
+    raw = text.encode("utf-8", "surrogatepass")
+    kept = raw.translate(None, _CONTROL_BYTES)
+    if len(kept) != len(raw):
+        text = kept.decode("utf-8", "surrogatepass")
+    return text.strip()
 
 
 def one_line(text: str) -> str:

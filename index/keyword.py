@@ -159,7 +159,7 @@ _STOPWORDS = frozenset(
 )
 _K1 = 1.2
 _B = 0.75
-_FORMAT = 2
+_FORMAT = 3  # flat arrays: one load for the whole corpus instead of two arrays per chunk
 
 
 class Tokenizer:
@@ -266,15 +266,23 @@ class KeywordIndex:
         return [(row_ids[i], row_articles[i], float(scores[i])) for i in top]
 
     def save(self, path: Path) -> None:
-        """Write the index atomically (temp file, then rename)."""
+        """Write the index atomically (temp file, then rename), its rows as flat arrays."""
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with self._lock:
+            articles = list(self._rows)
+            rows = [r for a in articles for r in self._rows[a]]
             state = {
                 "format": _FORMAT,
                 "generation": self.generation,
                 "hashes": dict(self.hashes),
                 "vocab": dict(self._vocab),
-                "rows": dict(self._rows),
+                "articles": articles,
+                "rows_per_article": np.array([len(self._rows[a]) for a in articles], np.int64),
+                "chunk_ids": [r.chunk_id for r in rows],
+                "lengths": np.array([r.length for r in rows], np.int64),
+                "sizes": np.array([len(r.terms) for r in rows], np.int64),
+                "terms": _concat([r.terms for r in rows], np.int32),
+                "counts": _concat([r.counts for r in rows], np.float32),
             }
         with tmp.open("wb") as fh:
             pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -282,19 +290,44 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex | None:
-        """The saved index, or None when absent or unreadable (it is then rebuilt)."""
+        """The saved index, or None when absent, unreadable or of another format (then rebuilt)."""
         try:
             with path.open("rb") as fh:
                 state = pickle.load(fh)
-            if state.get("format") != _FORMAT:
+            if not isinstance(state, dict) or state.get("format") != _FORMAT:
                 return None
+            terms, counts, chunk_ids = state["terms"], state["counts"], state["chunk_ids"]
+            ends = np.cumsum(state["sizes"]).tolist()
+            lengths = state["lengths"].tolist()
+            rows: dict[str, list[_Row]] = {}
+            row, start = 0, 0
+            for article_id, n in zip(
+                state["articles"], state["rows_per_article"].tolist(), strict=True
+            ):
+                article_rows = []
+                for i in range(row, row + n):
+                    end = ends[i]
+                    article_rows.append(
+                        _Row(
+                            chunk_ids[i],
+                            article_id,
+                            terms[start:end],
+                            counts[start:end],
+                            lengths[i],
+                        )
+                    )
+                    start = end
+                rows[article_id] = article_rows
+                row += n
             return cls(
                 generation=state["generation"],
                 hashes=state["hashes"],
                 _vocab=state["vocab"],
-                _rows=state["rows"],
+                _rows=rows,
             )
-        except (OSError, EOFError, pickle.UnpicklingError, KeyError, AttributeError, TypeError):
+        except (OSError, EOFError, pickle.UnpicklingError, LookupError, AttributeError, TypeError):
+            return None
+        except ValueError:  # rows that do not add up: a damaged file
             return None
 
     def _term_id(self, term: str) -> int:
@@ -328,6 +361,10 @@ class KeywordIndex:
             [self._article_numbers[a] for a in row_articles], dtype=np.int64
         )
         return self._matrix
+
+
+def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
 
 def _top_indices(scores: np.ndarray, k: int) -> list[int]:

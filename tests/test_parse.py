@@ -246,6 +246,14 @@ def test_text_is_normalised_only_in_line_ends_and_control_characters(tmp_path: P
     assert only_article(path).text == "One\nTwo\nThree[0m\tTab  \n\n  indented"
 
 
+def test_control_characters_are_dropped_next_to_any_unicode() -> None:
+    from index.fields import normalise_text
+
+    text = "\x01Zürich \U0001f600 naïve\x1f — 東京\x00\ud83d end\r\n\x0b"
+    assert normalise_text(text) == "Zürich \U0001f600 naïve — 東京\ud83d end"
+    assert normalise_text(" \t plain ascii \n") == "plain ascii"
+
+
 def test_txt_with_only_a_title_is_an_error(tmp_path: Path) -> None:
     error = only_error(write(tmp_path / "a.txt", "Just a title\n\n"))
     assert "no text after it" in error.reason
