@@ -16,6 +16,7 @@ Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -144,6 +145,25 @@ class Writer:
         self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
 
 
+def _preload_llama_index() -> threading.Thread:
+    """Import llama-index's Chroma writer in the background (about 2.5 s of imports).
+
+    It overlaps the first batch's embedding, which releases the GIL; `_add_chunks` then finds it
+    imported. A failed import here is ignored: the one in `_add_chunks` reports it.
+    """
+
+    def load() -> None:
+        try:
+            import llama_index.core.schema
+            import llama_index.vector_stores.chroma  # noqa: F401
+        except Exception:  # reported by the import in _add_chunks
+            return
+
+    thread = threading.Thread(target=load, name="import-llama-index", daemon=True)
+    thread.start()
+    return thread
+
+
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
     """Upsert chunk nodes through llama-index's ChromaVectorStore."""
     from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
@@ -241,6 +261,7 @@ def sync_paths(
                 continue
             counts["updated" if record is not None else "added"] += 1
             todo.append(item)
+    preload = _preload_llama_index() if todo else None
     for done, article in enumerate(todo, start=1):
         writer.add(article)
         if progress:
@@ -249,6 +270,8 @@ def sync_paths(
     if progress and todo:
         progress("", len(todo), len(todo))
     removed = _prune(writer, paths, set(seen), failed_paths) if prune else 0
+    if preload is not None:
+        preload.join()
     return SyncReport(
         added=counts["added"],
         updated=counts["updated"],
