@@ -31,7 +31,7 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     title_weight: float = Field(
-        0.0,
+        0.5,
         ge=0,
         description="Bonus for a chunk whose article title holds the question's words, in units "
         "of a first place in one ranking (scaled by the share of question words in the title).",

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from urllib.parse import unquote, urlsplit
 
 from index.types import Article
 
@@ -31,6 +32,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 TITLE_CHARS = 120
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")  # C0 controls except \t (\x09) and \n (\x0a)
+_SLUG_SPLIT = re.compile(r"[-_+\s]+")
+_FILE_SUFFIX = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.IGNORECASE)
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20)])
 
 
@@ -70,6 +73,24 @@ def normalise_text(text: str) -> str:
 def one_line(text: str) -> str:
     """A title, author or source: control characters removed and whitespace collapsed."""
     return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def title_from_url(url: str) -> str:
+    """A title from the words of a URL's path ("/2022/06/12/media/squid-game-season-2/index.html"
+    gives "Squid game season 2"), or "" when no segment reads as words.
+
+    The last segment of at least two words, one of them a word of three letters or more, wins;
+    numbers, ids, file names such as `index.html` and query strings are skipped. News sites put
+    the headline's words there.
+    """
+    path = urlsplit(url).path if "://" in url else ""
+    for segment in reversed([unquote(p) for p in path.split("/") if p]):
+        stem = _FILE_SUFFIX.sub("", segment)
+        words = [w for w in _SLUG_SPLIT.split(stem) if w]
+        if len(words) >= 2 and any(w.isalpha() and len(w) >= 3 for w in words):
+            title = " ".join(words)
+            return one_line(title[:1].upper() + title[1:])[:TITLE_CHARS]
+    return ""
 
 
 def title_from_text(text: str) -> str:
@@ -117,7 +138,7 @@ def to_article(record: Record, fallback_id: str, path: str) -> Article:
         raise RecordError("record has no text (the text field holds only whitespace)")
     url = one_line(_as_str(fields, "url"))
     own_id = _as_id(fields)
-    title = one_line(_as_str(fields, "title")) or title_from_text(text)
+    title = one_line(_as_str(fields, "title")) or title_from_url(url) or title_from_text(text)
     article = Article(
         id=own_id or url or fallback_id,
         title=title,

@@ -545,6 +545,29 @@ def test_empty_title_falls_back_to_the_first_line_cut_at_a_word(tmp_path: Path) 
     assert first.startswith(title[:-1]) and first[len(title) - 1] == " "
 
 
+def test_empty_title_comes_from_the_urls_words_before_the_first_line(tmp_path: Path) -> None:
+    url = "https://www.cnn.com/2022/06/12/media/squid-game-season-2/index.html#:~:text=a"
+    text = "New York CNN —\n\n“Squid Game” is officially coming back."
+    lines = [
+        {"url": url, "title": "", "text": text},
+        {"url": "https://news.example/story/2022/06/12/jan-6-hearings/7601234001/", "text": text},
+        {"url": "https://news.example/gallery/diwali-2022.html", "text": text},
+        {"url": "https://news.example/2022/06/12/index.html", "text": text},  # no words
+        {"url": "https://news.example/a1b2-c3d4", "text": text},  # an id, not words
+        {"url": url, "title": "Netflix renews its hit", "text": text},
+    ]
+    path = write(tmp_path / "a.jsonl", "\n".join(json.dumps(line) for line in lines))
+    articles = [a for a in parse_file(path, tmp_path, LIMIT) if isinstance(a, Article)]
+    assert [a.title for a in articles] == [
+        "Squid game season 2",
+        "Jan 6 hearings",
+        "Diwali 2022",
+        "New York CNN —",
+        "New York CNN —",
+        "Netflix renews its hit",
+    ]
+
+
 def test_ids_prefer_own_id_then_url_then_relative_path(tmp_path: Path) -> None:
     root = tmp_path / "root"
     single = write(root / "sub" / "one.json", json.dumps({"text": "x"}))
@@ -623,4 +646,4 @@ def test_shared_realtimeqa_corpus_loads_without_errors(shared_articles: Path) ->
     with shared_articles.open(encoding="utf-8") as f:
         first = json.loads(f.readline())
     assert (loaded[0].id, loaded[0].text) == (first["id"], first["text"].strip())
-    assert loaded[0].title == first["text"].split("\n")[0].strip()  # its own title is empty
+    assert loaded[0].title == "Squid game season 2"  # its own title is empty: the URL's words
