@@ -23,6 +23,7 @@ import numpy as np
 
 from index.embed import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
+from index.filecache import FileCache
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.records import (
@@ -241,7 +242,10 @@ class ArticleIndex:
             recovered = recover(self._store)
             self._store.drop_stale_versions()
             writer = self._writer()
-            report = sync_paths(writer, roots, self._max_bytes, prune=prune, progress=progress)
+            cache = FileCache.load(self.folder / f"files-{self.settings.collection}.json")
+            report = sync_paths(
+                writer, roots, self._max_bytes, prune=prune, progress=progress, cache=cache
+            )
             resolved = [str(r.resolve()) for r in roots]
             if recovered or report.added or report.updated or report.removed:
                 self._finish(writer.keyword, resolved)

@@ -16,7 +16,6 @@ Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`i
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 
 from index.chunk import chunk_spans
 from index.embed import Embedder
+from index.filecache import FileCache, signature
 from index.keyword import KeywordIndex
 from index.parse import discover, parse_file
 from index.records import (
@@ -145,25 +145,6 @@ class Writer:
         self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
 
 
-def _preload_llama_index() -> threading.Thread:
-    """Import llama-index's Chroma writer in the background (about 2.5 s of imports).
-
-    It overlaps the first batch's embedding, which releases the GIL; `_add_chunks` then finds it
-    imported. A failed import here is ignored: the one in `_add_chunks` reports it.
-    """
-
-    def load() -> None:
-        try:
-            import llama_index.core.schema
-            import llama_index.vector_stores.chroma  # noqa: F401
-        except Exception:  # reported by the import in _add_chunks
-            return
-
-    thread = threading.Thread(target=load, name="import-llama-index", daemon=True)
-    thread.start()
-    return thread
-
-
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
     """Upsert chunk nodes through llama-index's ChromaVectorStore."""
     from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
@@ -227,11 +208,13 @@ def sync_paths(
     prune: bool,
     force: bool = False,
     progress: Progress | None = None,
+    cache: FileCache | None = None,
 ) -> SyncReport:
     """Index the files under `paths` through `writer`; the heart of `ArticleIndex.sync`.
 
     Files are parsed first (fast), so the embedding phase knows its total for the progress bar;
-    only new and changed articles are held in memory.
+    only new and changed articles are held in memory. With a `cache`, files unchanged since the
+    last sync (by `stat`, see `index.filecache`) are not read again.
     """
     began = time.perf_counter()
     files, errors = discover(paths)
@@ -240,10 +223,18 @@ def sync_paths(
     failed_paths: set[str] = set()
     todo: list[Article] = []
     for root, path in files:
+        sig = signature(path)
+        known = None if cache is None or force else cache.unchanged(root, path, sig, writer.records)
+        if known is not None and not seen.keys() & known.keys():
+            seen.update(dict.fromkeys(known, str(path)))
+            counts["unchanged"] += len(known)
+            continue
+        clean: dict[str, str] | None = {}  # the file's articles, None once it had an error
         for item in parse_file(path, root, max_bytes):
             if isinstance(item, FileError):
                 errors.append(item)
                 failed_paths.add(str(path.resolve()))
+                clean = None
                 continue
             if item.id in seen:
                 errors.append(
@@ -253,15 +244,19 @@ def sync_paths(
                         "give each article its own id",
                     )
                 )
+                clean = None
                 continue
             seen[item.id] = str(path)
+            if clean is not None:
+                clean[item.id] = item.content_hash
             record = writer.records.get(item.id)
             if record is not None and record.content_hash == item.content_hash and not force:
                 counts["unchanged"] += 1
                 continue
             counts["updated" if record is not None else "added"] += 1
             todo.append(item)
-    preload = _preload_llama_index() if todo else None
+        if cache is not None and clean and sig is not None:
+            cache.remember(root, path, sig, clean)
     for done, article in enumerate(todo, start=1):
         writer.add(article)
         if progress:
@@ -270,8 +265,8 @@ def sync_paths(
     if progress and todo:
         progress("", len(todo), len(todo))
     removed = _prune(writer, paths, set(seen), failed_paths) if prune else 0
-    if preload is not None:
-        preload.join()
+    if cache is not None:
+        cache.save()  # only now: every article it lists is stored
     return SyncReport(
         added=counts["added"],
         updated=counts["updated"],

@@ -131,6 +131,53 @@ def test_writer_killed_after_switching_records_is_completed_by_next_sync(
     assert facts["keyword_matches_vectors"]
 
 
+def test_files_unchanged_since_the_last_sync_are_not_read_again(open_index, articles, monkeypatch):
+    import os
+
+    import index.sync
+
+    read: list[str] = []
+    parse = index.sync.parse_file
+
+    def counting(path, root, max_bytes):
+        read.append(path.name)
+        return parse(path, root, max_bytes)
+
+    monkeypatch.setattr(index.sync, "parse_file", counting)
+    idx = open_index()
+    (articles / "bad.json").write_text("{ broken")
+    first = idx.sync([articles])
+    assert (first.added, first.failed) == (5, 1) and len(read) == 5
+
+    def sync_reading() -> tuple[tuple[int, int, int, int, int], list[str]]:
+        read.clear()
+        r = idx.sync([articles], prune=True)
+        return (r.added, r.updated, r.unchanged, r.removed, r.failed), sorted(read)
+
+    # a file with errors is read (and its error reported) every time; the others are not
+    assert sync_reading() == ((0, 0, 5, 0, 1), ["bad.json"])
+    (articles / "bad.json").unlink()
+    edited = articles / "heatwave-europe.txt"
+    edited.write_text(edited.read_text() + "\n\nFirefighters said the zebra crossing melted.\n")
+    assert sync_reading() == ((0, 1, 4, 0, 0), ["heatwave-europe.txt"])
+    touched = articles / "webb-telescope.html"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    assert sync_reading() == ((0, 0, 5, 0, 0), ["webb-telescope.html"])  # read, not re-embedded
+    assert idx.remove(["sample-fed-2022-06-15"]) == 1  # the store changed by other means
+    assert sync_reading() == ((1, 0, 4, 0, 0), ["interest-rates.json"])
+    (articles / "madrid-nato-summit.md").unlink()
+    assert sync_reading() == ((0, 0, 4, 1, 0), [])  # prune still sees the unread files' articles
+    assert sorted(r.path.rsplit("/", 1)[-1] for r in idx.records().values()) == [
+        "heatwave-europe.txt",
+        "interest-rates.json",
+        "interest-rates.json",
+        "webb-telescope.html",
+    ]
+    (idx.folder / f"files-{idx.settings.collection}.json").write_text("{ damaged")
+    assert sync_reading()[0] == (0, 0, 4, 0, 0) and len(read) == 3  # a damaged cache: all read
+    assert idx.keyword_search("zebra crossing melted", 1)[0].chunk.title.startswith("Britain")
+
+
 def test_prune_removes_articles_whose_files_are_gone(open_index, articles):
     index = open_index()
     index.sync([articles])
