@@ -44,7 +44,10 @@ def run_index(args: argparse.Namespace) -> int:
     if not args.quiet:
         for error in report.errors:
             print(f"failed: {error}", file=sys.stderr)
-    print(f"{report.chunks_added} chunks embedded in {report.seconds:.1f}s")
+    print(
+        f"{report.chunks_added} chunks embedded in {report.seconds:.1f}s "
+        f"({report.embed_seconds:.1f}s of it running the model)"
+    )
     print(report.summary())
     return 1 if report.failed else 0
 

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import itertools
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -334,6 +335,7 @@ class ArticleIndex:
         self._save_keyword(keyword)
 
     def _rebuild(self, roots: list[Path], progress: Progress | None) -> SyncReport:
+        began = time.perf_counter()
         staged = self._store.staged(self.settings.fingerprint())
         old = self._store.articles
         keyword = KeywordIndex()
@@ -357,7 +359,12 @@ class ArticleIndex:
         self._store.publish(staged)
         self._records = writer.records
         self._finish(keyword, [str(r.resolve()) for r in roots])
-        return replace(report, updated=len(self._records) - report.added, unchanged=0)
+        return replace(
+            report,
+            updated=len(self._records) - report.added,
+            unchanged=0,
+            seconds=time.perf_counter() - began,
+        )
 
     # -- reading ----------------------------------------------------------------------------
     def stats(self) -> IndexStats:

@@ -94,6 +94,7 @@ class Writer:
         self.batch_chunks = batch_chunks
         self.batch = _Batch()
         self.chunks_written = 0
+        self.embed_seconds = 0.0
         self.space_check = space_check
 
     def add(self, article: Article) -> None:
@@ -111,7 +112,9 @@ class Writer:
             return
         ids = [a.id for a in batch.articles]
         flat = [c for chunks in batch.chunks for c in chunks]
+        began = time.perf_counter()
         vectors = self.embedder.embed([c.text for c in flat])
+        self.embed_seconds += time.perf_counter() - began
         if self.space_check is not None:
             self.space_check()
         self.store.journal_add(ids)
@@ -275,6 +278,7 @@ def sync_paths(
         failed=len(errors),
         chunks_added=writer.chunks_written,
         seconds=time.perf_counter() - began,
+        embed_seconds=writer.embed_seconds,
         errors=tuple(errors),
     )
 

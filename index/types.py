@@ -104,6 +104,7 @@ class SyncReport:
     failed: int = 0
     chunks_added: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0  # the part of `seconds` spent running the embedding model
     errors: tuple[FileError, ...] = field(default_factory=tuple)
 
     def summary(self) -> str:

@@ -28,6 +28,7 @@ def test_sync_indexes_samples_with_exact_offsets(open_index, articles):
     report = index.sync([articles])
     assert report.failed == 0, report.errors
     assert report.added == 5 and report.updated == 0
+    assert 0 < report.embed_seconds < report.seconds
     facts = consistency(index)
     assert facts["articles"] == 5
     assert facts["orphans"] == [] and facts["missing"] == [] and facts["duplicates"] == []
@@ -55,6 +56,7 @@ def test_unchanged_resync_embeds_nothing(open_index, articles):
     index.sync([articles])
     again = index.sync([articles])
     assert (again.added, again.updated, again.unchanged, again.chunks_added) == (0, 0, 5, 0)
+    assert again.embed_seconds == 0
 
 
 def test_unchanged_resync_keeps_readers_caches_but_records_the_sync(open_index, articles):
