@@ -54,10 +54,14 @@ def resolve_model(name: str) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model, loaded lazily once, producing normalised float32 vectors."""
+    """A sentence-transformers model, loaded lazily once, producing normalised float32 vectors.
+
+    `batch_size` texts go through the model at a time (length-sorted); its default is that of
+    the `index.embed_batch_size` setting, which the CLI, the web page and `ArticleIndex.open` pass.
+    """
 
     def __init__(
-        self, model: str = BUNDLED_MODEL, backend: str = "onnx-int8", batch_size: int = 64
+        self, model: str = BUNDLED_MODEL, backend: str = "onnx-int8", batch_size: int = 8
     ) -> None:
         self.model_name = model
         self.backend = backend
