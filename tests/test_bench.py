@@ -80,8 +80,8 @@ def test_quality_bench_runs_eval_per_mode_and_as_of(fixture):
     data = _bench("quality", *args, "--modes", "hybrid", "--as-of", "both", out=out)
     rows = {r["label"]: r for r in data["rows"]}
     assert set(rows) == {"hybrid", "hybrid, as of asked_on"}
-    assert rows["hybrid, as of asked_on"]["hit"]["1"] == pytest.approx(0.5)
-    assert rows["hybrid"]["hit"]["1"] == pytest.approx(0.75)
+    assert rows["hybrid, as of asked_on"]["hit"]["5"] == pytest.approx(0.5)
+    assert rows["hybrid"]["hit"]["5"] == pytest.approx(0.75)  # q3's article is after asked_on
     assert rows["hybrid"]["questions"] == len(QUESTIONS)
     assert "--as-of-field asked_on" in rows["hybrid, as of asked_on"]["command"]
     section = _section(out, "evaluation.md", "quality")

@@ -129,11 +129,12 @@ AS_OF = {
     "choice_accuracy": 0.75,
     "choice_abstained": 1,
 }
-# Without it, q3 finds its article at rank 1 and its answer and choice are right.
+# Without it, q3 finds its article at rank 2 (the title bonus puts "Squid Game returns", two of
+# the question's words, above "Emmy night", one) and its answer and choice are right.
 NO_AS_OF = {
     **AS_OF,
-    "hit": {"1": 0.75, "5": 0.75, "10": 0.75},
-    "mrr_at_10": 0.75,
+    "hit": {"1": 0.5, "5": 0.75, "10": 0.75},
+    "mrr_at_10": 0.625,
     "evidence_in_passages": 0.8,
     "evidence_in_citations": 0.8,
     "accuracy": 0.8,
