@@ -77,15 +77,19 @@ class FileCache:
         if articles:
             self._new[_key(root, path)] = {"stat": sig, "articles": articles}
 
-    def save(self) -> None:
-        """Write the files seen in this sync (atomically); a failure only costs a parse later."""
+    def save(self, roots: list[Path]) -> None:
+        """Write the files seen in this sync under `roots`, keeping the entries of other roots
+        (atomically); a failure only costs a parse later."""
         if self.location is None:
             return
+        synced = {str(r.absolute()) for r in roots}
+        kept = {k: v for k, v in self._old.items() if k.split("\n", 1)[0] not in synced}
         tmp = self.location.with_name(
             f"{self.location.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         )
         try:
-            tmp.write_text(json.dumps({"format": _FORMAT, "files": self._new}), encoding="utf-8")
+            files = {**kept, **self._new}
+            tmp.write_text(json.dumps({"format": _FORMAT, "files": files}), encoding="utf-8")
             tmp.replace(self.location)
         except OSError:
             tmp.unlink(missing_ok=True)

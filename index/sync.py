@@ -269,7 +269,8 @@ def sync_paths(
         progress("", len(todo), len(todo))
     removed = _prune(writer, paths, set(seen), failed_paths) if prune else 0
     if cache is not None:
-        cache.save()  # only now: every article it lists is stored
+        synced = [root for root, _ in files] + [p for p in paths if p.is_dir()]
+        cache.save(synced)  # only now: every article it lists is stored
     return SyncReport(
         added=counts["added"],
         updated=counts["updated"],

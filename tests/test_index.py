@@ -175,6 +175,11 @@ def test_files_unchanged_since_the_last_sync_are_not_read_again(open_index, arti
         "interest-rates.json",
         "webb-telescope.html",
     ]
+    other = articles.parent / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("Harbour note\n\nThe harbour festival returns in May.\n")
+    assert idx.sync([other]).added == 1  # syncing another folder keeps this one's files known
+    assert sync_reading() == ((0, 0, 4, 0, 0), [])
     (idx.folder / f"files-{idx.settings.collection}.json").write_text("{ damaged")
     assert sync_reading()[0] == (0, 0, 4, 0, 0) and len(read) == 3  # a damaged cache: all read
     assert idx.keyword_search("zebra crossing melted", 1)[0].chunk.title.startswith("Britain")
