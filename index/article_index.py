@@ -182,14 +182,13 @@ class ArticleIndex:
     def _load_keyword(self, generation: int) -> KeywordIndex:
         """The saved BM25 index, brought up to date with the article records."""
         keyword = KeywordIndex.load(self._keyword_path()) or KeywordIndex()
-        current = len(keyword.hashes) == len(self._records) and all(
-            keyword.hashes.get(r.id) == r.content_hash for r in self._records.values()
-        )
-        if keyword.generation == generation and current:
-            return keyword  # a writer killed after switching records leaves stale hashes here
-        for article_id in [a for a in keyword.hashes if a not in self._records]:
-            keyword.remove_article(article_id)
+        gone = [a for a in keyword.hashes if a not in self._records]
+        # hash by hash: a writer killed after switching records leaves the generation as it was
         stale = [r.id for r in self._records.values() if keyword.hashes.get(r.id) != r.content_hash]
+        if keyword.generation == generation and not gone and not stale:
+            return keyword
+        for article_id in gone:
+            keyword.remove_article(article_id)
         for start in range(0, len(stale), 200):
             part = stale[start : start + 200]
             got = self._store.chunks.get(

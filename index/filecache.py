@@ -12,12 +12,12 @@ Not here: parsing (`index.parse`), deciding what to embed (`index.sync`).
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from index.atomic import write_atomically
 from index.records import ArticleRecord
 
 _FORMAT = 1
@@ -35,16 +35,14 @@ def signature(path: Path) -> list[int] | None:
 class FileCache:
     """The last sync's clean files: `root + file` -> their stat signature and article hashes."""
 
-    def __init__(self, location: Path | None, entries: dict[str, dict[str, object]]) -> None:
+    def __init__(self, location: Path, entries: dict[str, dict[str, object]]) -> None:
         self.location = location
         self._old = entries
         self._new: dict[str, dict[str, object]] = {}
 
     @classmethod
-    def load(cls, location: Path | None) -> FileCache:
+    def load(cls, location: Path) -> FileCache:
         """The saved cache, or an empty one when absent, unreadable or of another format."""
-        if location is None:
-            return cls(None, {})
         try:
             state = json.loads(location.read_text(encoding="utf-8"))
             if isinstance(state, dict) and state.get("format") == _FORMAT:
@@ -80,19 +78,13 @@ class FileCache:
     def save(self, roots: list[Path]) -> None:
         """Write the files seen in this sync under `roots`, keeping the entries of other roots
         (atomically); a failure only costs a parse later."""
-        if self.location is None:
-            return
         synced = {str(r.absolute()) for r in roots}
         kept = {k: v for k, v in self._old.items() if k.split("\n", 1)[0] not in synced}
-        tmp = self.location.with_name(
-            f"{self.location.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        )
-        try:
-            files = {**kept, **self._new}
-            tmp.write_text(json.dumps({"format": _FORMAT, "files": files}), encoding="utf-8")
-            tmp.replace(self.location)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        files = {**kept, **self._new}
+        with contextlib.suppress(OSError):
+            write_atomically(
+                self.location, json.dumps({"format": _FORMAT, "files": files}).encode("utf-8")
+            )
 
 
 def _key(root: Path, path: Path) -> str:

@@ -10,7 +10,6 @@ Not here: dense search, fusion, filtering by anything but a row mask (the caller
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import threading
@@ -23,6 +22,8 @@ from typing import Any
 import numpy as np
 import snowballstemmer  # type: ignore[import-untyped]
 from scipy import sparse
+
+from index.atomic import write_atomically
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -267,7 +268,6 @@ class KeywordIndex:
 
     def save(self, path: Path) -> None:
         """Write the index atomically (temp file, then rename), its rows as flat arrays."""
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with self._lock:
             articles = list(self._rows)
             rows = [r for a in articles for r in self._rows[a]]
@@ -284,9 +284,7 @@ class KeywordIndex:
                 "terms": _concat([r.terms for r in rows], np.int32),
                 "counts": _concat([r.counts for r in rows], np.float32),
             }
-        with tmp.open("wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        write_atomically(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex | None:
@@ -296,29 +294,23 @@ class KeywordIndex:
                 state = pickle.load(fh)
             if not isinstance(state, dict) or state.get("format") != _FORMAT:
                 return None
-            terms, counts, chunk_ids = state["terms"], state["counts"], state["chunk_ids"]
-            ends = np.cumsum(state["sizes"]).tolist()
-            lengths = state["lengths"].tolist()
-            rows: dict[str, list[_Row]] = {}
-            row, start = 0, 0
-            for article_id, n in zip(
-                state["articles"], state["rows_per_article"].tolist(), strict=True
+            terms, counts = state["terms"], state["counts"]
+            bounds = [0, *np.cumsum(state["sizes"]).tolist()]
+            owners = [
+                article_id
+                for article_id, n in zip(
+                    state["articles"], state["rows_per_article"].tolist(), strict=True
+                )
+                for _ in range(n)
+            ]
+            rows: dict[str, list[_Row]] = {a: [] for a in state["articles"]}
+            for i, (chunk_id, owner, length) in enumerate(
+                zip(state["chunk_ids"], owners, state["lengths"].tolist(), strict=True)
             ):
-                article_rows = []
-                for i in range(row, row + n):
-                    end = ends[i]
-                    article_rows.append(
-                        _Row(
-                            chunk_ids[i],
-                            article_id,
-                            terms[start:end],
-                            counts[start:end],
-                            lengths[i],
-                        )
-                    )
-                    start = end
-                rows[article_id] = article_rows
-                row += n
+                start, end = bounds[i], bounds[i + 1]
+                rows[owner].append(
+                    _Row(chunk_id, owner, terms[start:end], counts[start:end], length)
+                )
             return cls(
                 generation=state["generation"],
                 hashes=state["hashes"],
