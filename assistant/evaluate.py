@@ -13,7 +13,8 @@ from `Retriever.rank_chunks` with the same question and filters. Measured:
   best chunk. Ids are compared without a `#fragment` (some gold ids carry `#:~:text=...`).
 - evidence: a gold answer appears in the top-k passages, and in the passages the answer cites.
 - accuracy: the answer text contains a gold answer, SQuAD-normalised (`normalise_answer`).
-- multiple choice: the choice best supported by the retrieved sentences (`pick_choice`).
+- multiple choice: the choice best supported by the sentences of the articles the answer's
+  passages come from (`pick_choice` over `whole_articles`).
 - latency of `ask`, p50 and p95.
 
 An answer that says the articles don't tell (`answered` False) counts as neither correct nor
@@ -39,7 +40,7 @@ from assistant import extractive
 from assistant.assistant import Assistant, make_filters
 from assistant.passage import Passage
 from assistant.retrieve import Ranked, merge_passages
-from index import ArticleError
+from index import ArticleError, ArticleIndex
 from index.keyword import Tokenizer
 
 RANK_DEPTH = 10  # the article ranking must reach this deep for Hit@10 and MRR@10
@@ -184,11 +185,12 @@ def pick_choice(
 ) -> int | None:
     """The index of the choice best supported by the passages' sentences, None to abstain.
 
-    A choice's support by a sentence is containment x relevance: the share of the choice's
+    A choice's support by a sentence is containment x fit: the share of the choice's
     distinctive words (stemmed, stop words and words of the question left out, unless nothing
-    else remains) found in the sentence, times the sentence's cosine similarity to the question
-    (negative counts as 0). A choice scores its best sentence; ties are broken by the sum over
-    all sentences. No support at all, or a tie on both, abstains (counted as wrong).
+    else remains) found in the sentence, times the cosine similarity of the sentence to the
+    question answered by that choice (the question followed by the choice; negative counts as
+    0). A choice scores its best sentence; ties are broken by the sum over all sentences. No
+    support at all, or a tie on both, abstains (counted as wrong).
     """
     sentences = [c.text for c in extractive.candidates(passages)]
     if not sentences or not choices:
@@ -198,14 +200,33 @@ def pick_choice(
     used = np.flatnonzero(cover.max(axis=0) > 0)
     if len(used) == 0:
         return None
-    vectors = embed([question] + [sentences[i] for i in used])
-    relevance = np.clip(vectors[1:] @ vectors[0], 0.0, None)
-    support = cover[:, used] * relevance
+    vectors = embed([f"{question} {c}" for c in choices] + [sentences[i] for i in used])
+    answered, found = vectors[: len(choices)], vectors[len(choices) :]
+    support = cover[:, used] * np.clip(answered @ found.T, 0.0, None)
     keys = [(float(row.max()), round(float(row.sum()), 9)) for row in support]
     best = max(range(len(choices)), key=lambda i: keys[i])
     if keys[best][0] <= 0 or sum(1 for k in keys if k == keys[best]) > 1:
         return None
     return best
+
+
+def whole_articles(index: ArticleIndex, passages: Sequence[Passage]) -> list[Passage]:
+    """The stored articles the passages come from, each whole and once, in passage order.
+
+    An answer quotes passages, but the sentence that settles a choice is often elsewhere in the
+    same article; an article no longer stored keeps its passage.
+    """
+    out: dict[str, Passage] = {}
+    for p in passages:
+        if p.article_id in out:
+            continue
+        article = index.article(p.article_id)
+        out[p.article_id] = (
+            replace(p, start=0, end=len(article.text), text=article.text)
+            if article is not None
+            else p
+        )
+    return list(out.values())
 
 
 def _containment(choice: str, q_terms: set[str], sentence: str) -> float:
@@ -262,7 +283,8 @@ def run_one(assistant: Assistant, q: EvalQuestion, store_ids: set[str]) -> Quest
             correct=answer.answered and contains_answer(answer.text, q.answers),
         )
     if q.choices:
-        pick = pick_choice(answer.standalone_question, q.choices, passages, assistant.index.embed)
+        evidence = whole_articles(assistant.index, passages)
+        pick = pick_choice(answer.standalone_question, q.choices, evidence, assistant.index.embed)
         gold = {normalise_answer(a) for a in q.answers}
         scorable = any(normalise_answer(c) in gold for c in q.choices)
         right = pick is not None and normalise_answer(q.choices[pick]) in gold

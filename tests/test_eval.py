@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from assistant.evaluate import (
     normalise_answer,
     normalise_id,
     pick_choice,
+    whole_articles,
 )
 from assistant.passage import Passage
 from assistant.retrieve import Ranked
@@ -324,3 +326,22 @@ def test_pick_choice_abstains_without_support(embedder):
     passages = [_passage("Railways ran slow services and schools closed early on Tuesday.")]
     choices = ["Jonas Vingegaard", "Tadej Pogacar"]
     assert pick_choice("Who won the Tour de France?", choices, passages, embedder.embed) is None
+
+
+def test_choices_are_judged_from_the_whole_articles_behind_the_passages(fixture_store, embedder):
+    index, _ = fixture_store
+    text = index.article(SQUID).text
+    first = text[: text.index(". ") + 1]  # the passage quotes only the announcement
+    passage = Passage(
+        SQUID, "Squid Game returns", "example.org", "", "2022-06-12", 0, len(first), first, 1.0
+    )
+    gone = Passage("https://example.org/removed", "t", "s", "", "", 0, 9, "Old text.", 0.5)
+    evidence = whole_articles(index, [passage, replace(passage, start=5), gone])
+    assert [p.article_id for p in evidence] == [SQUID, gone.article_id]
+    assert evidence[0].text == text and (evidence[0].start, evidence[0].end) == (0, len(text))
+    assert evidence[1] == gone  # no longer stored: its passage is kept
+
+    question = "Where will production of the new Squid Game season start?"
+    choices = ["Busan", "Seoul", "Tokyo"]
+    assert pick_choice(question, choices, [passage], embedder.embed) is None
+    assert pick_choice(question, choices, evidence, embedder.embed) == 1
