@@ -276,10 +276,10 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
         "*RealTime QA: What's the Answer Right Now?* (2022), measured on their own question "
         "set against the live web, not on this corpus.",
         "Multiple choice (`assistant.evaluate.pick_choice`): each choice scores its best "
-        "supporting sentence among the top-k passages, support = (share of the choice's "
-        "distinctive words in the sentence) x (the sentence's cosine similarity to the "
-        "question); ties go to the summed support, and a choice with no support at all is no "
-        "answer.",
+        "supporting sentence in the whole articles the top-k passages come from, support = "
+        "(share of the choice's distinctive words in the sentence) x (the sentence's cosine "
+        "similarity to the question followed by that choice); ties go to the summed support, "
+        "and a choice with no support at all is no answer.",
         f"Each row is one run of:\n\n{commands}",
         f"![quality]({chart})",
     ]
