@@ -71,6 +71,22 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gold_stored_rows(report: EvalReport) -> list[tuple[str, str, int]]:
+    """The answer metrics over the questions whose gold article is stored, when some are."""
+    results = [r for r in report.results if r.gold_in_store]
+    if not results:
+        return []
+    g = report.gold_stored
+    answers = sum(1 for r in results if r.correct is not None)
+    choices = sum(1 for r in results if r.choice_correct is not None)
+    return [
+        ("where the gold article is stored:", "", len(results)),
+        ("  gold answer in top-k passages", _fmt(g.get("evidence_in_passages")), answers),
+        ("  answer text contains a gold answer", _fmt(g.get("accuracy")), answers),
+        ("  multiple-choice accuracy", _fmt(g.get("choice_accuracy")), choices),
+    ]
+
+
 def format_report(report: EvalReport) -> str:
     """A plain-text table of the metrics, with the settings that produced them."""
     s = report.settings
@@ -94,6 +110,7 @@ def format_report(report: EvalReport) -> str:
         ("answered (not 'the articles don't say')", _fmt(report.answered), report.questions),
         ("answer text contains a gold answer", _fmt(report.accuracy), report.with_answers),
         ("multiple-choice accuracy", _fmt(report.choice_accuracy), report.with_choices),
+        *_gold_stored_rows(report),
         ("latency of ask, p50 (s)", f"{report.latency_p50:.2f}", report.questions),
         ("latency of ask, p95 (s)", f"{report.latency_p95:.2f}", report.questions),
     ]

@@ -327,6 +327,9 @@ class EvalReport:
     choice_abstained: int
     latency_p50: float
     latency_p95: float
+    # the answer metrics again, over the questions whose gold article is in the store: what the
+    # assistant does when the collection holds the story asked about
+    gold_stored: dict[str, float | None] = field(default_factory=dict)
     results: tuple[QuestionResult, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -338,6 +341,8 @@ def summarise(results: Sequence[QuestionResult], settings: dict[str, Any]) -> Ev
     ranks = [r.gold_rank for r in gold]
     answers = [r for r in results if r.correct is not None]
     choices = [r for r in results if r.choice_correct is not None]
+    stored_answers = [r for r in answers if r.gold_in_store]
+    stored_choices = [r for r in choices if r.gold_in_store]
     seconds = [r.seconds for r in results]
     return EvalReport(
         questions=len(results),
@@ -357,6 +362,11 @@ def summarise(results: Sequence[QuestionResult], settings: dict[str, Any]) -> Ev
         choice_abstained=sum(1 for r in choices if r.choice is None),
         latency_p50=float(np.percentile(seconds, 50)) if seconds else 0.0,
         latency_p95=float(np.percentile(seconds, 95)) if seconds else 0.0,
+        gold_stored={
+            "evidence_in_passages": _share(stored_answers, "in_passages"),
+            "accuracy": _share(stored_answers, "correct"),
+            "choice_accuracy": _share(stored_choices, "choice_correct"),
+        },
         results=tuple(results),
     )
 

@@ -130,6 +130,12 @@ AS_OF = {
     "with_choices": 4,
     "choice_accuracy": 0.75,
     "choice_abstained": 1,
+    # q1, q2, q3 have their gold article stored (q3's is published after it was asked)
+    "gold_stored": {
+        "evidence_in_passages": 2 / 3,
+        "accuracy": 2 / 3,
+        "choice_accuracy": 2 / 3,
+    },
 }
 # Without it, q3 finds its article at rank 2 (the title bonus puts "Squid Game returns", two of
 # the question's words, above "Emmy night", one) and its answer and choice are right.
@@ -142,6 +148,7 @@ NO_AS_OF = {
     "accuracy": 0.8,
     "choice_accuracy": 1.0,
     "choice_abstained": 0,
+    "gold_stored": {"evidence_in_passages": 1.0, "accuracy": 1.0, "choice_accuracy": 1.0},
 }
 
 
@@ -171,11 +178,12 @@ def _metrics(report: dict) -> dict:
 
 
 def _approx(expected: dict) -> dict:
-    return {k: pytest.approx(v) if isinstance(v, float) else v for k, v in expected.items()}
+    return {k: pytest.approx(v) if isinstance(v, float | dict) else v for k, v in expected.items()}
 
 
 def test_evaluation_matches_hand_computed_metrics_as_of_the_question_date(fixture_store):
     from assistant.assistant import Assistant
+    from assistant.cli_eval import format_report
     from assistant.evaluate import evaluate
     from assistant.settings import Settings
 
@@ -188,6 +196,10 @@ def test_evaluation_matches_hand_computed_metrics_as_of_the_question_date(fixtur
     assert by_id["q1"].gold_rank == 1 and by_id["q3"].gold_rank is None
     assert by_id["q4"].gold_in_store is False and by_id["q5"].gold_in_store is None
     assert report.latency_p50 > 0 and report.latency_p95 >= report.latency_p50
+    printed = format_report(report).splitlines()
+    stored = printed.index(next(line for line in printed if line.startswith("where the gold")))
+    assert printed[stored].split()[-1] == "3"  # q1, q2, q3
+    assert printed[stored + 3].split()[-2:] == ["0.667", "3"]  # their multiple choice
 
 
 def test_eval_command_json_without_as_of_filter(fixture_store):
