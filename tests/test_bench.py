@@ -86,6 +86,9 @@ def test_quality_bench_runs_eval_per_mode_and_as_of(fixture):
     assert "--as-of-field asked_on" in rows["hybrid, as of asked_on"]["command"]
     section = _section(out, "evaluation.md", "quality")
     assert "paper: Google custom search" in section and "| hybrid |" in section
+    assert "| MC, gold stored |" in section
+    # q1, q2 right, q3 (stored, published after asked_on) abstains
+    assert rows["hybrid, as of asked_on"]["gold_stored"]["choice_accuracy"] == pytest.approx(2 / 3)
     assert (out / "docs" / "eval-quality.png").exists()
 
 
