@@ -283,6 +283,11 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
             return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
         return str(v)
 
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(
+                f"table row {list(row)!r} has {len(row)} cells for {len(header)} columns"
+            )
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(out)

@@ -127,8 +127,6 @@ def levers(args: argparse.Namespace) -> int:
                 r["mrr_at_10"],
                 r["accuracy"],
                 r["choice_accuracy"],
-                r.get("gold_stored", {}).get("accuracy"),
-                r.get("gold_stored", {}).get("choice_accuracy"),
                 r["latency_p50"],
             ]
             for r in rows
@@ -238,6 +236,8 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
                 r["evidence_in_citations"],
                 r["accuracy"],
                 r["choice_accuracy"],
+                r.get("gold_stored", {}).get("accuracy"),
+                r.get("gold_stored", {}).get("choice_accuracy"),
                 r["latency_p50"],
                 r["latency_p95"],
             ]

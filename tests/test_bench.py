@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.common import percentile, write_section
+from bench.common import markdown_table, percentile, write_section
 from tests.conftest import ROOT
 from tests.test_eval import ARTICLES, QUESTIONS, write_fixture
 
@@ -194,3 +194,9 @@ def test_quality_bench_compares_setting_variants_with_the_baseline(fixture):
     assert changed["settings"]["recency_weight"] == 2.0
     assert changed["command"].startswith("ASSISTANT_RETRIEVAL__RECENCY_WEIGHT=2 ")
     assert "| recency |" in _section(out, "evaluation.md", "levers")
+
+
+def test_a_table_row_of_the_wrong_width_is_an_error():
+    assert markdown_table(["a", "b"], [[1, None]]) == "| a | b |\n|---|---|\n| 1 | - |"
+    with pytest.raises(ValueError, match="1 cells for 2 columns"):
+        markdown_table(["a", "b"], [[1]])
