@@ -276,7 +276,7 @@ def searching_html(question: str) -> str:
     return (
         f'<div class="na-sources"><div class="na-head"><span>Sources</span>'
         f'<span class="na-for">{esc(question)}</span></div>'
-        '<div class="na-empty">Searching the articles …</div></div>'
+        '<div class="na-empty na-searching">Searching the articles …</div></div>'
     )
 
 

@@ -72,7 +72,8 @@ def page(app):
 
 
 def ask(page, question: str) -> None:
-    """Type a question, send it, and wait until its answer is final (sources shown)."""
+    """Type a question, send it, and wait until its answer is final (its sources shown, not
+    the search placeholder: the chat and the panel may be drawn in different frames)."""
     answers = page.locator("#na-chat [data-testid='bot']")
     before = answers.count()
     page.fill("#na-question textarea", question)
@@ -82,7 +83,8 @@ def ask(page, question: str) -> None:
             const bots = document.querySelectorAll("#na-chat [data-testid='bot']");
             const head = document.querySelector("#na-sources .na-for");
             return bots.length > n && !bots[bots.length - 1].innerText.includes("▍")
-                && head && head.innerText === q;
+                && head && head.innerText === q
+                && !document.querySelector("#na-sources .na-searching");
         }""",
         arg=[before, question],
         timeout=TIMEOUT_MS,
