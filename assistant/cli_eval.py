@@ -73,14 +73,14 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _gold_stored_rows(report: EvalReport) -> list[tuple[str, str, int]]:
     """The answer metrics over the questions whose gold article is stored, when some are."""
-    results = [r for r in report.results if r.gold_in_store]
-    if not results:
+    if not report.gold_in_store:
         return []
+    stored = [r for r in report.results if r.gold_in_store]
+    answers = sum(1 for r in stored if r.correct is not None)
+    choices = sum(1 for r in stored if r.choice_correct is not None)
     g = report.gold_stored
-    answers = sum(1 for r in results if r.correct is not None)
-    choices = sum(1 for r in results if r.choice_correct is not None)
     return [
-        ("where the gold article is stored:", "", len(results)),
+        ("where the gold article is stored:", "", report.gold_in_store),
         ("  gold answer in top-k passages", _fmt(g.get("evidence_in_passages")), answers),
         ("  answer text contains a gold answer", _fmt(g.get("accuracy")), answers),
         ("  multiple-choice accuracy", _fmt(g.get("choice_accuracy")), choices),

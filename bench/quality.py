@@ -236,8 +236,8 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
                 r["evidence_in_citations"],
                 r["accuracy"],
                 r["choice_accuracy"],
-                r.get("gold_stored", {}).get("accuracy"),
-                r.get("gold_stored", {}).get("choice_accuracy"),
+                r["gold_stored"]["accuracy"],
+                r["gold_stored"]["choice_accuracy"],
                 r["latency_p50"],
                 r["latency_p95"],
             ]
