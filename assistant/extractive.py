@@ -6,7 +6,8 @@ question and sentence embeddings) and by wording (share of the question's keywor
 with a bonus for holding the kind of thing the question asks for (a cause for "why", a number
 for "how many" or "what percentage", a date for "when", a name for "who", a proper noun the
 question lacks for "which ..." and "what ...") and, optionally, for coming from a better-ranked
-passage; then picked greedily so that no two say the same thing (maximal marginal relevance).
+passage; then picked greedily so that no two say the same thing (maximal marginal relevance),
+a further sentence only when its relevance is near the best one's (`keep_share`).
 Embedding is the costly step, so only a shortlist of sentences (`max_candidates`, the best by
 wording, kind and passage rank) is compared with the question by meaning.
 When no sentence is close enough to the question, the answer says plainly that the articles
@@ -147,7 +148,7 @@ def choose(
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
     if scored[best].similarity < settings.min_relevance:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
-    floor = max(settings.min_relevance, 0.75 * scored[best].relevance)
+    floor = max(settings.min_relevance, settings.keep_share * scored[best].relevance)
     chosen = [best]
     while len(chosen) < settings.max_sentences:
         pick, pick_value = -1, -1.0

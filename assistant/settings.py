@@ -66,6 +66,13 @@ class AnswerSettings(BaseModel):
         description="Below this question-sentence similarity the articles are taken not to "
         "answer the question, and the assistant says so.",
     )
+    keep_share: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A further sentence joins the answer only if its relevance is at least this "
+        "share of the best sentence's (1: the best sentence alone).",
+    )
     type_weight: float = Field(
         0.08,
         ge=0,

@@ -70,6 +70,20 @@ def test_zero_candidates_means_every_sentence(counting):
     assert calls == [1 + len(pool)]
 
 
+def test_further_sentences_need_a_share_of_the_best_sentences_relevance(counting):
+    embed, _ = counting
+    passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
+    question = "What do people say about the new bridge?"
+    counts = []
+    for share in (1.0, 0.9, 0.6, 0.0):
+        out = extractive.choose(question, passages, embed, AnswerSettings(keep_share=share))
+        best = out.sentences[0].relevance
+        assert out.answered and all(c.relevance >= share * best for c in out.sentences)
+        counts.append(len(out.sentences))
+    assert counts[0] == 1 and counts[-1] == 3  # the best alone ... up to max_sentences
+    assert counts == sorted(counts)
+
+
 def test_unrelated_question_is_declined_with_closest_sentences(counting):
     embed, _ = counting
     passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
