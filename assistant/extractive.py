@@ -7,7 +7,8 @@ with a bonus for holding the kind of thing the question asks for (a cause for "w
 for "how many" or "what percentage", a date for "when", a name for "who", a proper noun the
 question lacks for "which ..." and "what ...") and, optionally, for coming from a better-ranked
 passage; then picked greedily so that no two say the same thing (maximal marginal relevance),
-a further sentence only when its relevance is near the best one's (`keep_share`).
+a further sentence only when its relevance is near the best one's (`keep_share`). Lines that
+only point to another article (related-link teasers) are never quoted.
 Embedding is the costly step, so only a shortlist of sentences (`max_candidates`, the best by
 wording, kind and passage rank) is compared with the question by meaning.
 When no sentence is close enough to the question, the answer says plainly that the articles
@@ -47,6 +48,12 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _PROPER = re.compile(r"(?<=\S )[“\"‘']?[A-Z][\w’'-]*")  # a capitalised word, not the first
+# A line that points to another article, not a sentence of this one: a related-link marker
+# ("► ...", "More: ...") or a capitalised kicker glued to a headline ("NEW PHOTOS:Headline").
+_TEASER = re.compile(
+    r"^\s*(?:[►▶»]|(?i:more|read more|related|see also|watch)\s*:|"
+    r"[‘“\"']?[A-Z][^a-z:]{2,60}:(?=\S))",
+)
 _CAUSE = re.compile(
     r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
     r"in response to|to (?:counter|deter|show|protect|help|support))\b",
@@ -136,6 +143,7 @@ def choose(
             position=settings.passage_weight / c.rank,
         )
         for c in candidates(passages)
+        if not _TEASER.match(c.text)
     ]
     if not pool:
         return Extract(False, ())

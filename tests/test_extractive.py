@@ -84,6 +84,28 @@ def test_further_sentences_need_a_share_of_the_best_sentences_relevance(counting
     assert counts == sorted(counts)
 
 
+def test_lines_that_point_to_other_articles_are_not_quoted(counting):
+    embed, _ = counting
+    teasers = (
+        "More: How much will the new bridge cost the city?\n"
+        "NEW BRIDGE COSTS:How much the new bridge will cost\n"
+        "►How much will the new bridge cost the city\n"
+    )
+    text = teasers + ARTICLE
+    assert len(extractive.candidates([_passage(text, 1)])) == 3 + 7  # the teasers are sentences
+    out = extractive.choose(
+        "How much will the new bridge cost?",
+        [_passage(text, 1)],
+        embed,
+        AnswerSettings(keep_share=0.0),
+    )
+    quoted = [c.text for c in out.sentences]
+    assert out.answered and len(quoted) == 3
+    assert "The bridge will cost 42 million dollars and open in 2025." in quoted
+    assert not any(t.strip() in quoted for t in teasers.splitlines())
+    assert all(c.text in ARTICLE for c in out.sentences)
+
+
 def test_unrelated_question_is_declined_with_closest_sentences(counting):
     embed, _ = counting
     passages = [_passage(ARTICLE, 1), _passage(OTHER, 2)]
