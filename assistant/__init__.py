@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import index  # noqa: F401  (sets the environment defaults before anything else loads)
+
 if TYPE_CHECKING:
     from assistant.assistant import Assistant, Conversation
     from assistant.errors import (

@@ -18,15 +18,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import extractive, followup
-from assistant.errors import QuestionError
+from assistant.errors import QuestionError, StoreError
 from assistant.passage import Passage
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer
-from index import ArticleIndex, Filters, StoreError
+from index import ArticleIndex, Filters
+
+if TYPE_CHECKING:  # the LLM client and prompts load only in LLM mode
+    from assistant.llm import LLMClient
+    from assistant.prompts import Prompts
 
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -39,12 +43,22 @@ class Assistant:
     """Answers questions from one article index."""
 
     def __init__(
-        self, index: ArticleIndex, settings: Settings, llm: Any = None, prompts: Any = None
+        self,
+        index: ArticleIndex,
+        settings: Settings,
+        llm: LLMClient | None = None,
+        prompts: Prompts | None = None,
     ) -> None:
+        """`llm`: answers are written by it (with `prompts`, the files in `prompts/` when not
+        given); None: extractive answers."""
         self.index = index
         self.settings = settings
         self.retriever = Retriever(index, settings.retrieval)
         self.llm = llm
+        if llm is not None and prompts is None:
+            from assistant.prompts import load_prompts
+
+            prompts = load_prompts()
         self.prompts = prompts
 
     @classmethod
@@ -73,14 +87,14 @@ class Assistant:
             index = ArticleIndex.open(
                 settings.store, settings.index, chroma_url=settings.chroma_url, create=False
             )
-        client, prompts = None, None
-        if settings.llm.url:
-            from assistant.llm import make_llm
-            from assistant.prompts import load_prompts
+        if not settings.llm.url:
+            return cls(index, settings)
+        from assistant.llm import make_llm
+        from assistant.prompts import load_prompts
 
-            prompts = load_prompts()
-            client = make_llm(settings.llm)
-            client.check()
+        prompts = load_prompts()  # a broken prompt file is reported before the LLM is asked
+        client = make_llm(settings.llm)
+        client.check()
         return cls(index, settings, client, prompts)
 
     @property
@@ -96,12 +110,7 @@ class Assistant:
 
     def ask(self, question: str, **filters: Any) -> Answer:
         """Answer one question; `filters`: source(s), since, until, as_of, top_k."""
-        answer = None
-        for part in self.stream(question, **filters):
-            if isinstance(part, Answer):
-                answer = part
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, **filters))
 
     def stream(
         self, question: str, *, history: Sequence[followup.Turn] = (), **filters: Any
@@ -120,8 +129,10 @@ class Assistant:
                 )
         standalone = self._standalone(question, history)
         passages = self.retriever.passages(standalone, chosen, top_k)
-        if self.llm is not None and passages:
-            yield from self._stream_llm(question, standalone, passages, began)
+        if self.llm is not None and self.prompts is not None and passages:
+            yield from self._stream_llm(
+                self.llm, self.prompts, question, standalone, passages, began
+            )
             return
         extract = extractive.choose(standalone, passages, self.index.embed, self.settings.answer)
         text, sentences, citations = extractive.compose(extract, question)
@@ -154,17 +165,23 @@ class Assistant:
         return followup.rewrite(question, history)
 
     def _stream_llm(
-        self, question: str, standalone: str, passages: list[Passage], began: float
+        self,
+        llm: LLMClient,
+        prompts: Prompts,
+        question: str,
+        standalone: str,
+        passages: list[Passage],
+        began: float,
     ) -> Iterator[str | Answer]:
         from assistant.citations import check_answer
 
-        passages = self._fit_context(passages)
+        passages = self._fit_context(passages, prompts)
         messages = [
-            {"role": "system", "content": self.prompts.system},
-            {"role": "user", "content": self.prompts.render_answer(standalone, passages)},
+            {"role": "system", "content": prompts.system},
+            {"role": "user", "content": prompts.render_answer(standalone, passages)},
         ]
         parts = []
-        for delta in self.llm.stream(messages):
+        for delta in llm.stream(messages):
             parts.append(delta)
             yield delta
         text, sentences, citations = check_answer(
@@ -182,7 +199,7 @@ class Assistant:
             seconds=round(time.perf_counter() - began, 4),
         )
 
-    def _fit_context(self, passages: list[Passage]) -> list[Passage]:
+    def _fit_context(self, passages: list[Passage], prompts: Prompts) -> list[Passage]:
         """Keep the prompt within the model's context window (an overflow kills some servers).
 
         Counts about three characters per token, a safe side for English news text; whole
@@ -191,7 +208,7 @@ class Assistant:
         llm = self.settings.llm
         budget = max(600, (llm.context_window - llm.max_tokens - 400) * 3)
         kept: list[Passage] = []
-        used = len(self.prompts.system) + len(self.prompts.answer)
+        used = len(prompts.system) + len(prompts.answer)
         for p in passages:
             size = len(p.text) + len(p.title) + 80
             if used + size > budget:
@@ -212,12 +229,7 @@ class Conversation:
         self.history: list[followup.Turn] = []
 
     def ask(self, question: str, **filters: Any) -> Answer:
-        answer = None
-        for part in self.stream(question, **filters):
-            if isinstance(part, Answer):
-                answer = part
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, **filters))
 
     def stream(self, question: str, **filters: Any) -> Iterator[str | Answer]:
         for part in self.assistant.stream(question, history=self.history, **filters):
@@ -229,6 +241,17 @@ class Conversation:
 
     def reset(self) -> None:
         self.history.clear()
+
+
+def final_answer(parts: Iterator[str | Answer]) -> Answer:
+    """Run an answer stream to its end: the `Answer` it yields last."""
+    answer = None
+    for part in parts:
+        if isinstance(part, Answer):
+            answer = part
+    if answer is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return answer
 
 
 def clean_question(question: str, limit: int) -> str:

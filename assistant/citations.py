@@ -38,8 +38,7 @@ import numpy as np
 
 from assistant.passage import Passage
 from assistant.types import AnswerSentence, Citation
-from index.keyword import Tokenizer
-from index.sentences import split_sentences
+from index import Tokenizer, split_sentences
 
 _MEANING, _WORDING = 0.75, 0.25
 _MAX_RANGE = 20  # "[1-3]" is a range of sources; "[2019-2022]" is not expanded
@@ -106,7 +105,7 @@ def check_answer(
         found = max((row[i].score for i in kept or range(len(row))), default=0.0)
         sentences.append(AnswerSentence(clean, tuple(numbers), bool(kept), _unit(found)))
     citations = tuple(
-        _citation(n, passages[quotes[n].passage], quotes[n], scores[n]) for n in sorted(quotes)
+        _cite(n, passages[quotes[n].passage], quotes[n], scores[n]) for n in sorted(quotes)
     )
     rewritten = " ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in sentences)
     return rewritten, tuple(sentences), citations
@@ -179,22 +178,8 @@ def _passage_sentences(index: int, passage: Passage) -> list[_Sentence]:
     return out
 
 
-def _citation(n: int, p: Passage, quote: _Sentence, score: float) -> Citation:
-    return Citation(
-        n=n,
-        article_id=p.article_id,
-        title=p.title,
-        source=p.source,
-        url=p.url,
-        published=p.published,
-        passage=p.text,
-        start=p.start,
-        end=p.end,
-        quote=quote.text,
-        quote_start=p.start + quote.start,
-        quote_end=p.start + quote.end,
-        score=_unit(score),
-    )
+def _cite(n: int, p: Passage, quote: _Sentence, score: float) -> Citation:
+    return p.cite(n, p.start + quote.start, p.start + quote.end, _unit(score))
 
 
 def _cited(text: str) -> list[int]:

@@ -7,31 +7,11 @@ errors), never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
-from index.errors import NewsAssistantError
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def _command_modules() -> list[ModuleType]:
-    from assistant import cli_index
-
-    modules = [cli_index]
-    for name in ("cli_ask", "cli_eval", "cli_serve"):
-        try:
-            modules.append(__import__(f"assistant.{name}", fromlist=["add_parser"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"assistant.{name}":
-                raise
-    return modules
+from assistant import cli_ask, cli_eval, cli_index, cli_serve
+from assistant.errors import NewsAssistantError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask questions about your news articles; answers cite their sentences.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _command_modules():
+    for module in (cli_index, cli_ask, cli_eval, cli_serve):
         module.add_parser(sub)
     return parser
 

@@ -61,7 +61,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from index.errors import NewsAssistantError
+    from assistant.errors import NewsAssistantError
 
     assistant = _open(args)
     conversation = assistant.chat()

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from assistant.errors import SettingsError
 from assistant.settings import Settings
-from index.errors import SettingsError
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""`assistant index` and `assistant status`: fill the store and show what it holds."""
+"""`assistant index` and `assistant status`: fill the store, show what it holds, check it."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def add_parser(sub: Any) -> None:
 
     s = sub.add_parser("status", help="what the store holds")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument(
+        "--check",
+        action="store_true",
+        help="read the whole store back and check it (exit 1 if readers could see damage)",
+    )
     add_store_options(s)
     s.set_defaults(run=run_status)
 
@@ -58,9 +63,18 @@ def run_status(args: argparse.Namespace) -> int:
         settings.store, settings.index, chroma_url=settings.chroma_url, create=False
     )
     stats = index.stats()
+    check = index.check() if args.check else None
     if args.json:
-        print(json.dumps(asdict(stats), indent=2))
-        return 0
+        data = asdict(stats)
+        if check is not None:
+            data["check"] = {
+                **asdict(check),
+                "consistent": check.consistent,
+                "clean": check.clean,
+                "problems": check.problems(),
+            }
+        print(json.dumps(data, indent=2))
+        return 0 if check is None or check.consistent else 1
     print(f"store:           {stats.store}")
     print(f"articles:        {stats.articles}")
     print(f"chunks:          {stats.chunks}")
@@ -68,7 +82,13 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"chunking:        {stats.chunk_tokens} tokens, {stats.chunk_overlap} overlap")
     print(f"sources:         {', '.join(stats.sources) or '-'}")
     print(f"last sync:       {stats.last_sync or 'never'}")
-    return 0
+    if check is None:
+        return 0
+    verdict = "clean" if check.clean else "consistent" if check.consistent else "DAMAGED"
+    print(f"check:           {verdict} ({check.articles} articles, {check.chunks} live chunks)")
+    for problem in check.problems():
+        print(f"  - {problem}")
+    return 0 if check.consistent else 1
 
 
 class _Progress:

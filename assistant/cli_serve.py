@@ -94,7 +94,7 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     """Serve until interrupted; prints the address and whether a password guards it."""
-    from assistant import web, web_render
+    from assistant import web, web_look
 
     settings = app.settings.web
     demo = web.build(app)
@@ -112,8 +112,7 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
             footer_links=["api"],
             # a hard cap; the per-file limit is checked (and explained) by the upload handler
             max_file_size=int(settings.max_upload_mb * 4 * 1024 * 1024),
-            css=web_render.CSS,
-            theme=web.theme(),
+            **web_look.launch_options(),
         )
     except OSError:  # taken since check_port looked
         raise NewsAssistantError(

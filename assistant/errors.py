@@ -16,7 +16,7 @@ and re-exported here. Messages are one line: what happened, then what to check o
 
 from __future__ import annotations
 
-from index.errors import (
+from index import (
     ArticleError,
     NewsAssistantError,
     SettingsError,

@@ -28,8 +28,7 @@ import numpy as np
 from assistant.passage import Passage
 from assistant.settings import AnswerSettings
 from assistant.types import AnswerSentence, Citation
-from index.keyword import Tokenizer
-from index.sentences import split_sentences
+from index import Tokenizer, split_sentences
 
 _MIN_WORDS = 4
 _REDUNDANT = 0.85  # cosine above which two sentences are taken to say the same thing
@@ -179,7 +178,10 @@ def compose(
     extract: Extract, question: str
 ) -> tuple[str, tuple[AnswerSentence, ...], tuple[Citation, ...]]:
     """Answer text with `[n]` markers, its sentences, and one citation per quoted sentence."""
-    citations = tuple(_citation(n, c) for n, c in enumerate(extract.sentences, start=1))
+    citations = tuple(
+        c.passage.cite(n, c.start, c.end, round(c.relevance, 4))
+        for n, c in enumerate(extract.sentences, start=1)
+    )
     if not extract.answered:
         text = (
             f"The indexed articles don't say: {question.strip()} "
@@ -198,25 +200,6 @@ def unmark(text: str) -> str:
     """Article text with marker look-alikes ("[7]") turned into "(7)", so a quoted sentence
     cannot fake a citation in the answer; the citation's quote keeps the exact text."""
     return _MARKER.sub(lambda m: f"({m.group(1)})", text)
-
-
-def _citation(n: int, c: Candidate) -> Citation:
-    p = c.passage
-    return Citation(
-        n=n,
-        article_id=p.article_id,
-        title=p.title,
-        source=p.source,
-        url=p.url,
-        published=p.published,
-        passage=p.text,
-        start=p.start,
-        end=p.end,
-        quote=c.text,
-        quote_start=c.start,
-        quote_end=c.end,
-        score=round(c.relevance, 4),
-    )
 
 
 def _shortlist(pool: list[Candidate], n: int) -> list[Candidate]:

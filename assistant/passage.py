@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.types import Citation
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -22,3 +24,22 @@ class Passage:
     score: float  # fused retrieval score; higher is better
     chunk_ids: tuple[str, ...] = ()
     rank: int = 0  # 1-based rank among the retrieved passages
+
+    def cite(self, n: int, quote_start: int, quote_end: int, score: float) -> Citation:
+        """Citation `n` of this passage, quoting the article text between the absolute offsets
+        `quote_start` and `quote_end` (inside the passage)."""
+        return Citation(
+            n=n,
+            article_id=self.article_id,
+            title=self.title,
+            source=self.source,
+            url=self.url,
+            published=self.published,
+            passage=self.text,
+            start=self.start,
+            end=self.end,
+            quote=self.text[quote_start - self.start : quote_end - self.start],
+            quote_start=quote_start,
+            quote_end=quote_end,
+            score=score,
+        )

@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.passage import Passage
 from assistant.settings import RetrievalSettings
-from index import ArticleIndex, Chunk, Filters
-from index.keyword import Tokenizer
+from index import ArticleIndex, Chunk, Filters, Tokenizer
 
 _TOKENIZE = Tokenizer()
 

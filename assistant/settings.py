@@ -8,11 +8,12 @@ defaults below. Every field has a description; README lists them all.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.settings import IndexSettings
+from index import IndexSettings
 
 
 class RetrievalSettings(BaseModel):
@@ -22,9 +23,8 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(
         50, ge=1, le=1000, description="Chunks each retriever (dense, BM25) returns before fusion."
     )
-    mode: str = Field(
+    mode: Literal["hybrid", "dense", "keyword"] = Field(
         "hybrid",
-        pattern="^(hybrid|dense|keyword)$",
         description="'hybrid' (dense + BM25 fused), 'dense' only, or 'keyword' (BM25) only.",
     )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant.")

@@ -74,25 +74,3 @@ class Answer:
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Answer:
-        return cls(
-            question=data["question"],
-            text=data["text"],
-            citations=tuple(Citation(**c) for c in data["citations"]),
-            sentences=tuple(
-                AnswerSentence(
-                    text=s["text"],
-                    citations=tuple(s["citations"]),
-                    supported=s["supported"],
-                    support=s["support"],
-                )
-                for s in data["sentences"]
-            ),
-            mode=data["mode"],
-            answered=data.get("answered", True),
-            standalone_question=data.get("standalone_question", ""),
-            model=data.get("model", ""),
-            seconds=data.get("seconds", 0.0),
-        )

@@ -4,25 +4,17 @@
 `build` lays out the page and wires the events. Endpoints for programs: `/ask` (an `Answer` as a
 JSON dict), `/index_status`, `/upload_articles` and `/reindex` (both return a per-file report).
 
-Not here: the HTML of answers, sources and reports (`assistant.web_render`); options, start-up
+Not here: the HTML of answers, sources and reports (`assistant.web_render`); the page's theme
+and stylesheet (`assistant.web_look`); saving uploads (`assistant.uploads`); options, start-up
 and the bind/password rules (`assistant.cli_serve`).
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-import hashlib
 import logging
-import re
-import shutil
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,12 +24,10 @@ from assistant import web_render as render
 from assistant.assistant import Assistant, Conversation, make_filters
 from assistant.errors import NewsAssistantError
 from assistant.types import Answer
+from assistant.uploads import ACCEPTED, Upload, save_uploads, settle
 from index import SyncReport
-from index.parse import SUPPORTED_EXTENSIONS
 
 log = logging.getLogger("assistant.web")
-ACCEPTED = sorted(SUPPORTED_EXTENSIONS)
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
 Report = dict[str, Any]
 
 
@@ -165,37 +155,15 @@ class WebApp:
         """Save uploaded files under <store>/uploads (safe names, limits) and index them."""
         progress = _no_progress if progress is None else progress
         limit = int(self.settings.web.max_upload_mb * 1024 * 1024)
-        entries = save_uploads(files or [], self.uploads, limit)
-        saved = [e["path"] for e in entries if "path" in e]
+        uploads = save_uploads(files or [], self.uploads, limit)
+        saved = [u.path for u in uploads if u.path is not None]
         if not saved:
-            return _report(entries, None, "Nothing was indexed.")
+            return _report(uploads, None, "Nothing was indexed.")
         progress(0.0, desc="Reading the files …")
         report = self._sync(saved, prune=False, progress=progress)
-        leftover = self._attach_errors(entries, report)
-        return _report(entries, report, "", leftover)
-
-    def _attach_errors(self, entries: list[dict[str, Any]], report: SyncReport) -> list[str]:
-        """Put each index error on the upload it belongs to; drop uploads nothing came of."""
-        by_path = {str(e["path"].resolve()): e for e in entries if "path" in e}
-        problems: dict[str, list[str]] = {}
-        leftover = []
-        for error in report.errors:
-            key = str(Path(error.path).resolve())
-            where = f"line {error.line}: " if error.line is not None else ""
-            if key in by_path:
-                problems.setdefault(key, []).append(where + error.reason)
-            else:
-                leftover.append(str(error))
         stored = {str(Path(r.path).resolve()) for r in self.index.records().values() if r.path}
-        for key, reasons in problems.items():
-            entry = by_path[key]
-            if key in stored:
-                entry["reason"] = "indexed, but skipped " + "; ".join(reasons)
-            else:  # nothing of it could be read: don't keep it for the next re-index
-                entry.update(status="failed", reason="; ".join(reasons))
-                entry.pop("saved_as", None)
-                Path(key).unlink(missing_ok=True)
-        return leftover
+        uploads, leftover = settle(uploads, report, stored)
+        return _report(uploads, report, "", leftover)
 
     def reindex(self, progress: Any = None) -> Report:
         """Sync the --articles folders and the uploads, removing articles whose files went."""
@@ -259,12 +227,12 @@ def _note(message: str) -> str:
 
 
 def _report(
-    entries: list[dict[str, Any]],
+    uploads: Sequence[Upload],
     report: SyncReport | None,
     summary: str,
     errors: Sequence[str] = (),
 ) -> Report:
-    out: Report = {"files": [{k: v for k, v in e.items() if k != "path"} for e in entries]}
+    out: Report = {"files": [u.to_dict() for u in uploads]}
     if report is not None:
         out.update(asdict(report))
         summary = f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
@@ -285,85 +253,6 @@ def _feed(progress: Any) -> Callable[[str, int, int], None]:
 
 def _no_progress(*args: Any, **kwargs: Any) -> None:
     return None
-
-
-# -- uploads ----------------------------------------------------------------------------------
-def safe_name(name: str) -> str:
-    """A file name safe to create in the uploads folder: no folders, no '..', no hidden files."""
-    base = PurePosixPath(str(name).replace("\\", "/")).name
-    base = unicodedata.normalize("NFC", base)
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", base).strip(" ._")
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    stem = stem.strip(" ._")[:100] or "upload"
-    return f"{stem}.{ext.lower()}" if ext else stem
-
-
-def save_uploads(files: Sequence[Any], folder: Path, limit: int) -> list[dict[str, Any]]:
-    """Copy acceptable uploads into `folder`: one entry per file saying what became of it.
-
-    `files` are Gradio file payloads (dicts with the cached `path` and the `orig_name` the
-    browser sent) or plain paths. An accepted entry carries the saved `path`.
-    """
-    entries: list[dict[str, Any]] = []
-    for item in files:
-        temp = Path(item["path"] if isinstance(item, dict) else str(item))
-        given = (item.get("orig_name") if isinstance(item, dict) else None) or temp.name
-        entry: dict[str, Any] = {"name": str(given), "status": "rejected", "reason": ""}
-        entries.append(entry)
-        name = safe_name(given)
-        size = temp.stat().st_size if temp.is_file() else -1
-        if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            entry["reason"] = f"not an article file type; accepted: {' '.join(ACCEPTED)}"
-        elif size < 0:
-            entry["reason"] = "the upload did not arrive; try again"
-        elif size > limit:
-            entry["reason"] = (
-                f"{size / 1048576:.2f} MB is over the {limit / 1048576:g} MB limit "
-                "(setting ASSISTANT_WEB__MAX_UPLOAD_MB)"
-            )
-        else:
-            taken = {e["path"].name for e in entries if "path" in e}
-            target, new = _place(temp, folder, name, taken)
-            # a file already there is synced again too: cheap when indexed, needed when not
-            entry.update(status="indexed", path=target, saved_as=f"uploads/{target.name}")
-            if not new:
-                entry["reason"] = f"the same file as uploads/{target.name}, kept once"
-    return entries
-
-
-def _place(temp: Path, folder: Path, name: str, taken: set[str]) -> tuple[Path, bool]:
-    """Copy `temp` to `folder/name` (or `name-2` … when that name holds another file).
-
-    Returns the path and whether a file was written (False: the same file was already there).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    stem, ext = Path(name).stem, Path(name).suffix
-    digest = _sha256(temp)
-    for n in range(1, 10_000):
-        target = folder / (name if n == 1 else f"{stem}-{n}{ext}")
-        if target.name in taken:
-            continue
-        if not target.exists():
-            break
-        if _sha256(target) == digest:
-            return target, False
-    if target.resolve().parent != folder.resolve():
-        raise NewsAssistantError(f"refusing to write the upload {name!r} outside {folder}")
-    partial = folder / f".partial-{digest[:16]}"  # hidden: a sync never reads it half-written
-    shutil.copyfile(temp, partial)
-    os.replace(partial, target)
-    return target, True
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -521,20 +410,3 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
             [ui.status, ui.header, ui.source_filter],
             api_visibility="private",
         )
-
-
-def theme() -> gr.themes.Base:
-    """Fonts bundled with Gradio (the page requests nothing from other sites)."""
-    local = gr.themes.LocalFont
-    return gr.themes.Soft(
-        primary_hue="indigo",
-        neutral_hue="slate",
-        # regular and bold only: the bundled semi-bold file holds a few glyphs
-        font=(
-            local("IBM Plex Sans", weights=(400, 700)),
-            "ui-sans-serif",
-            "system-ui",
-            "sans-serif",
-        ),
-        font_mono=(local("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"),
-    )

@@ -13,8 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from index.environment import apply_defaults
+
+apply_defaults()  # before chromadb, gradio or transformers are imported
+
 if TYPE_CHECKING:
     from index.article_index import ArticleIndex
+    from index.atomic import write_atomically
     from index.errors import (
         ArticleError,
         NewsAssistantError,
@@ -23,9 +28,20 @@ if TYPE_CHECKING:
         StoreLockedError,
         StoreMismatchError,
     )
+    from index.parse import SUPPORTED_EXTENSIONS
     from index.records import ArticleRecord
     from index.settings import IndexSettings
-    from index.types import Article, Chunk, FileError, Filters, Hit, IndexStats, SyncReport
+    from index.text import Tokenizer, split_sentences
+    from index.types import (
+        Article,
+        Chunk,
+        FileError,
+        Filters,
+        Hit,
+        IndexStats,
+        StoreCheck,
+        SyncReport,
+    )
 
 _HOME = {
     "ArticleIndex": "index.article_index",
@@ -36,6 +52,10 @@ _HOME = {
     "StoreLockedError": "index.errors",
     "StoreMismatchError": "index.errors",
     "ArticleRecord": "index.records",
+    "SUPPORTED_EXTENSIONS": "index.parse",
+    "Tokenizer": "index.text",
+    "split_sentences": "index.text",
+    "write_atomically": "index.atomic",
     "IndexSettings": "index.settings",
     "Article": "index.types",
     "Chunk": "index.types",
@@ -43,10 +63,12 @@ _HOME = {
     "Filters": "index.types",
     "Hit": "index.types",
     "IndexStats": "index.types",
+    "StoreCheck": "index.types",
     "SyncReport": "index.types",
 }
 
 __all__ = [
+    "SUPPORTED_EXTENSIONS",
     "Article",
     "ArticleError",
     "ArticleIndex",
@@ -59,10 +81,14 @@ __all__ = [
     "IndexStats",
     "NewsAssistantError",
     "SettingsError",
+    "StoreCheck",
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
     "SyncReport",
+    "Tokenizer",
+    "split_sentences",
+    "write_atomically",
 ]
 
 

@@ -1,16 +1,14 @@
-"""`ArticleIndex`: open a store, keep it in sync with folders of articles, and search it.
+"""`ArticleIndex`: open a store, keep its caches in step, and keep it in sync with folders.
 
 The one entry point of the `index` package. It owns the Chroma store, the embedding model, the
-BM25 keyword index and the in-memory table of article records; readers only ever see chunks
-whose article record carries the same content hash, so a write in progress (or cut short by a
-crash) never shows a stale, half-written or duplicated passage.
+BM25 keyword index and the in-memory table of article records. Writes hold the store's write
+lock and commit article by article. Not here: the queries (`index.reads`, which this class
+inherits), chunking and embedding (`index.sync`).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import itertools
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -18,54 +16,24 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import Any
 
 from index.embed import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
 from index.filecache import FileCache
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
-from index.records import (
-    ArticleRecord,
-    allowed_ids,
-    article_key,
-    chroma_where,
-    chunk_from_metadata,
-    record_from_metadata,
-)
+from index.reads import ArticleReads, article_from, reads, reason
+from index.records import ArticleRecord, record_from_metadata
 from index.settings import IndexSettings
 from index.store import ChromaStore, make_client
 from index.sync import Progress, Writer, recover, remove_articles, sync_paths
-from index.types import Article, Chunk, Filters, Hit, IndexStats, SyncReport
+from index.types import Article, SyncReport
 
 _PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
-_PREFILTER_SHARE = 0.25  # filters keeping at least this share of articles: over-fetch
-_MAX_OVERFETCH = 1000
-T = TypeVar("T")
 
 
-def _reads(method: Callable[..., T]) -> Callable[..., T]:
-    """Turn a failure of the store under a read into a StoreError that says what to check."""
-
-    @functools.wraps(method)
-    def wrapper(self: ArticleIndex, *args: Any, **kwargs: Any) -> T:
-        try:
-            return method(self, *args, **kwargs)
-        except NewsAssistantError:
-            raise
-        except Exception as exc:
-            raise StoreError(
-                f"reading the store at {self._store.location} failed ({_reason(exc)}); if its "
-                "disk is full, free some space; if it is damaged, index again with --rebuild "
-                "into a new --store folder"
-            ) from exc
-
-    return wrapper
-
-
-class ArticleIndex:
+class ArticleIndex(ArticleReads):
     """A searchable, always-consistent store of articles and their chunks."""
 
     def __init__(
@@ -102,11 +70,12 @@ class ArticleIndex:
     ) -> ArticleIndex:
         """Open (or, with `create`, start) the store in folder `store`, or on a Chroma server.
 
-        Raises `StoreMismatchError` when the store was built with other embedding or chunk
-        settings (unless it is opened to `rebuild` it), and `StoreError` when it cannot be
-        opened.
+        `settings` default to `IndexSettings()` (environment variables are read by
+        `assistant.Settings`, whose `index` section is passed here). Raises `StoreMismatchError`
+        when the store was built with other embedding or chunk settings (unless it is opened to
+        `rebuild` it), and `StoreError` when it cannot be opened.
         """
-        settings = settings or IndexSettings.from_env()
+        settings = settings or IndexSettings()
         folder = Path(store).expanduser()
         if not create and not chroma_url and not (folder / "chroma").exists():
             raise StoreError(
@@ -147,7 +116,7 @@ class ArticleIndex:
         return min(self.settings.chunk_tokens, self.embedder.max_tokens)
 
     # -- keeping caches in step -------------------------------------------------------------
-    @_reads
+    @reads
     def refresh(self) -> bool:
         """Reload article records and the keyword index if the store changed; True if it did."""
         if self._busy:
@@ -288,7 +257,7 @@ class ArticleIndex:
                 else "this is unexpected: please report it"
             )
             raise StoreError(
-                f"writing to the store at {self._store.location} failed ({_reason(exc)}); "
+                f"writing to the store at {self._store.location} failed ({reason(exc)}); "
                 f"{hint}. Articles indexed before are intact; run the same command again to finish"
             ) from exc
 
@@ -352,7 +321,7 @@ class ArticleIndex:
         for start in range(0, len(ids), 200):
             got = old.get(ids=ids[start : start + 200], include=["documents"])
             for aid, text in zip(got["ids"], got["documents"], strict=True):
-                writer.add(_article_from(self._records[aid], text))
+                writer.add(article_from(self._records[aid], text))
         writer.flush()
         report = sync_paths(writer, roots, self._max_bytes, prune=False, progress=progress)
         self._store.publish(staged)
@@ -364,178 +333,6 @@ class ArticleIndex:
             unchanged=0,
             seconds=time.perf_counter() - began,
         )
-
-    # -- reading ----------------------------------------------------------------------------
-    def stats(self) -> IndexStats:
-        self.refresh()
-        manifest = self._store.manifest
-        return IndexStats(
-            articles=len(self._records),
-            chunks=sum(r.chunks for r in list(self._records.values())),
-            embedding_model=self.settings.embedding_model,
-            store=self._store.location,
-            last_sync=manifest.last_sync if manifest else "",
-            chunk_tokens=self.settings.chunk_tokens,
-            chunk_overlap=self.settings.chunk_overlap,
-            sources=self.sources(),
-        )
-
-    def sources(self) -> tuple[str, ...]:
-        return tuple(sorted({r.source for r in list(self._records.values()) if r.source}))
-
-    def records(self) -> dict[str, ArticleRecord]:
-        """Every stored article's record (no text), by id."""
-        return dict(self._records)
-
-    def article(self, article_id: str) -> Article | None:
-        """The stored article, with the exact text that chunk and citation offsets refer to."""
-        return self._article_cache(article_id)
-
-    @_reads
-    def _load_article(self, article_id: str) -> Article | None:
-        record = self._records.get(article_id)
-        if record is None or self._store.articles is None:
-            return None
-        got = self._store.articles.get(ids=[article_id], include=["documents"])
-        if not got["ids"]:
-            return None
-        return _article_from(record, got["documents"][0])
-
-    @_reads
-    def chunks(self, article_id: str) -> list[Chunk]:
-        """The live chunks of one article, in order."""
-        record = self._records.get(article_id)
-        if record is None:
-            return []
-        got = self._store.chunks.get(
-            where={"article_id": article_id}, include=["documents", "metadatas"]
-        )
-        out = [
-            chunk_from_metadata(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            if m.get("content_hash") == record.content_hash
-        ]
-        return sorted(out, key=lambda c: c.ordinal)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embedder.embed(texts)
-
-    @_reads
-    def dense_search(
-        self, query: str | np.ndarray, k: int, filters: Filters | None = None
-    ) -> list[Hit]:
-        """Chunks nearest to the query by cosine similarity (score: the cosine).
-
-        Chunks are written through llama-index's ChromaVectorStore; reads query the same
-        collection directly, which keeps llama-index out of a cold `assistant ask`.
-        """
-        self.refresh()
-        if not self._records:
-            return []
-        vector = self.embed([query])[0] if isinstance(query, str) else query
-        if filters is None or filters.empty:
-            return self._nearest(vector, k)
-        # Chroma's filtered search scans the metadata and is ~10x slower than its plain nearest
-        # neighbours; when the filters keep most articles, over-fetch unfiltered and filter here.
-        allowed = self._allowed(filters)
-        share = len(allowed) / len(self._records)
-        if share >= _PREFILTER_SHARE:
-            depth = min(_MAX_OVERFETCH, int(2 * k / share) + 1)
-            hits = self._nearest(vector, k, depth=depth, keys={article_key(a) for a in allowed})
-            if len(hits) >= k:
-                return hits
-        return self._nearest(vector, k, where=chroma_where(filters))
-
-    def _allowed(self, filters: Filters) -> set[str]:
-        """Ids of the articles passing the filters; the last answer is reused while the store
-        is unchanged (a hybrid search asks twice)."""
-        key = (filters, self._generation, len(self._records))
-        if self._busy or self._allowed_last is None or self._allowed_last[0] != key:
-            self._allowed_last = (key, allowed_ids(list(self._records.values()), filters))
-        return self._allowed_last[1]
-
-    def _nearest(
-        self,
-        vector: np.ndarray,
-        k: int,
-        where: dict[str, Any] | None = None,
-        depth: int = 0,
-        keys: set[str] | None = None,
-    ) -> list[Hit]:
-        """The `k` nearest live chunks, of articles whose `article_key` is in `keys` if given.
-
-        Neighbours are found with distances only (`depth` of them), then the text and metadata
-        of the `k` kept are read by id: reading them for every neighbour costs ten times more.
-        """
-        result = self._store.chunks.query(
-            query_embeddings=[vector.tolist()],
-            n_results=max(k, depth),
-            where=where,
-            include=["distances"],
-        )
-        found = zip(result["ids"][0], result["distances"][0], strict=True)
-        if keys is not None:
-            found = (f for f in found if f[0].partition("-")[0] in keys)  # type: ignore[assignment]
-        return self._hits([(cid, 1.0 - float(d)) for cid, d in itertools.islice(found, k)])
-
-    def _hits(self, scored: list[tuple[str, float]]) -> list[Hit]:
-        """Hits for `(chunk id, score)` pairs, in order, read by id; chunks of articles not
-        (or no longer) committed with that content are left out."""
-        if not scored:
-            return []
-        got = self._store.chunks.get(
-            ids=[cid for cid, _ in scored], include=["documents", "metadatas"]
-        )
-        by_id = dict(
-            zip(got["ids"], zip(got["documents"], got["metadatas"], strict=True), strict=True)
-        )
-        hits = []
-        for cid, score in scored:
-            if cid not in by_id:
-                continue
-            doc, meta = by_id[cid]
-            record = self._records.get(str(meta.get("article_id")))
-            if record is None or record.content_hash != meta.get("content_hash"):
-                continue  # written by a sync not yet committed, or replaced since
-            hits.append(Hit(chunk_from_metadata(cid, doc, meta), score))
-        return hits
-
-    @_reads
-    def keyword_search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        """Chunks ranked by BM25 over their text."""
-        self.refresh()
-        allowed = None
-        if filters is not None and not filters.empty:
-            allowed = self._allowed(filters)
-        rows = self._keyword.search(query, k, allowed)
-        return self._hits([(cid, score) for cid, _, score in rows])
-
-    def raw_collections(self) -> dict[str, Any]:
-        """The live Chroma collections (for consistency checks in tests and tools)."""
-        return {
-            "chunks": self._store.chunks,
-            "articles": self._store.articles,
-            "meta": self._store.meta,
-        }
-
-
-def _article_from(record: ArticleRecord, text: str) -> Article:
-    return Article(
-        id=record.id,
-        title=record.title,
-        text=text,
-        source=record.source,
-        url=record.url,
-        published=record.published,
-        author=record.author,
-        path=record.path,
-        content_hash=record.content_hash,
-    )
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
 
 
 def _server_cache_name(url: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from index.sentences import split_sentences
+from index.text import split_sentences
 
 CountTokens = Callable[[list[str]], list[int]]
 Unit = tuple[int, int, int]  # start, end, tokens: a sentence, or a piece of a long one

@@ -10,7 +10,6 @@ Not here: chunking (it only borrows the tokenizer's counts) and storage.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -80,8 +79,6 @@ class Embedder:
 
     @cached_property
     def model(self) -> SentenceTransformer:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model(self.model_name)

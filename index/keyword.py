@@ -11,186 +11,21 @@ Not here: dense search, fusion, filtering by anything but a row mask (the caller
 from __future__ import annotations
 
 import pickle
-import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import snowballstemmer  # type: ignore[import-untyped]
 from scipy import sparse
 
 from index.atomic import write_atomically
+from index.text import Tokenizer
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "s",
-        "t",
-    ]
-)
 _K1 = 1.2
 _B = 0.75
 _FORMAT = 3  # flat arrays: one load for the whole corpus instead of two arrays per chunk
-
-
-class Tokenizer:
-    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache;
-    safe to share between threads."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()  # a Snowball stemmer keeps state: one per thread
-        self._cache: dict[str, str] = {}
-
-    @property
-    def _stemmer(self) -> Any:
-        stemmer = getattr(self._local, "stemmer", None)
-        if stemmer is None:
-            stemmer = self._local.stemmer = snowballstemmer.stemmer("english")
-        return stemmer
-
-    def __call__(self, text: str) -> list[str]:
-        cache = self._cache
-        out = []
-        for word in _WORD.findall(text.lower()):
-            if word in _STOPWORDS:
-                continue
-            stem = cache.get(word)
-            if stem is None:
-                stem = self._stemmer.stemWord(word.replace("’", "'"))
-                if len(cache) < 500_000:
-                    cache[word] = stem
-            out.append(stem)
-        return out
 
 
 @dataclass
@@ -240,6 +75,11 @@ class KeywordIndex:
         self._rows[article_id] = rows
         self.hashes[article_id] = content_hash
         self._matrix = None
+
+    def chunk_ids(self) -> set[str]:
+        """The ids of every chunk indexed."""
+        with self._lock:
+            return {r.chunk_id for rows in self._rows.values() for r in rows}
 
     def remove_article(self, article_id: str) -> None:
         with self._lock:

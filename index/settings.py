@@ -7,7 +7,6 @@ This is a section of the product's one settings object, `assistant.Settings`.
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -73,18 +72,6 @@ class IndexSettings(BaseModel):
         description="Seconds a writer waits for another writer of the same store before "
         "giving up with a message naming it.",
     )
-
-    @classmethod
-    def from_env(cls) -> IndexSettings:
-        """Defaults overridden by `ASSISTANT_INDEX__*` variables, as in `assistant.Settings`."""
-        prefix = "ASSISTANT_INDEX__"
-        fields = set(cls.model_fields)
-        values = {
-            key[len(prefix) :].lower(): value
-            for key, value in os.environ.items()
-            if key.startswith(prefix) and key[len(prefix) :].lower() in fields
-        }
-        return cls.model_validate(values)
 
     def fingerprint(self) -> dict[str, object]:
         """The settings a store is bound to: vectors and offsets depend on these."""

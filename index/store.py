@@ -22,15 +22,12 @@ import contextlib
 import copy
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from index.errors import StoreError, StoreMismatchError
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 FORMAT = 1
 _MANIFEST = "manifest"

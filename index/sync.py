@@ -209,7 +209,6 @@ def sync_paths(
     paths: list[Path],
     max_bytes: int,
     prune: bool,
-    force: bool = False,
     progress: Progress | None = None,
     cache: FileCache | None = None,
 ) -> SyncReport:
@@ -227,7 +226,7 @@ def sync_paths(
     todo: list[Article] = []
     for root, path in files:
         sig = signature(path)
-        known = None if cache is None or force else cache.unchanged(root, path, sig, writer.records)
+        known = None if cache is None else cache.unchanged(root, path, sig, writer.records)
         if known is not None and not seen.keys() & known.keys():
             seen.update(dict.fromkeys(known, str(path)))
             counts["unchanged"] += len(known)
@@ -253,7 +252,7 @@ def sync_paths(
             if clean is not None:
                 clean[item.id] = item.content_hash
             record = writer.records.get(item.id)
-            if record is not None and record.content_hash == item.content_hash and not force:
+            if record is not None and record.content_hash == item.content_hash:
                 counts["unchanged"] += 1
                 continue
             counts["updated" if record is not None else "added"] += 1

@@ -126,3 +126,55 @@ class IndexStats:
     chunk_tokens: int
     chunk_overlap: int
     sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """What `ArticleIndex.check` found: the facts that must hold for readers after any sync.
+
+    `orphans` (chunks of no committed article version) and `pending` (articles a sync was
+    writing when it stopped) are what a cut-short sync leaves; readers never see them and the
+    next sync clears them. `missing` (an article with fewer or more live chunks than its record
+    says), `duplicates` (two live chunks at one position) and a BM25 index out of step with the
+    vectors are damage.
+    """
+
+    articles: int
+    chunks: int
+    orphans: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
+    keyword_matches_vectors: bool = True
+
+    @property
+    def consistent(self) -> bool:
+        """Readers see every committed article whole and once."""
+        return not self.missing and not self.duplicates and self.keyword_matches_vectors
+
+    @property
+    def clean(self) -> bool:
+        """Consistent, and nothing left behind by a sync that stopped part-way."""
+        return self.consistent and not self.orphans and not self.pending
+
+    def problems(self) -> list[str]:
+        """One line per kind of fault found, each saying what it means and what to do."""
+        out = []
+        if self.missing:
+            out.append(
+                f"{len(self.missing)} articles lack chunks (first: {self.missing[0]}); index them "
+                "again with --rebuild"
+            )
+        if self.duplicates:
+            out.append(
+                f"{len(self.duplicates)} chunk positions are stored twice (first: "
+                f"{self.duplicates[0]}); index again with --rebuild"
+            )
+        if not self.keyword_matches_vectors:
+            out.append("the keyword index is out of step with the vectors; run `assistant index`")
+        if self.orphans or self.pending:
+            out.append(
+                f"a sync stopped part-way ({len(self.pending)} articles pending, "
+                f"{len(self.orphans)} unused chunks); the next `assistant index` finishes it"
+            )
+        return out

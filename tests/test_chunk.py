@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from index import split_sentences
 from index.chunk import chunk_spans
-from index.sentences import split_sentences
 
 Counter = Callable[[list[str]], list[int]]
 

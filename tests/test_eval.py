@@ -11,17 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant.choices import contains_answer, normalise_answer, pick_choice, whole_articles
 from assistant.evaluate import (
     article_ranking,
-    contains_answer,
     gold_rank,
     hit_at,
     load_questions,
     mrr_at,
-    normalise_answer,
     normalise_id,
-    pick_choice,
-    whole_articles,
 )
 from assistant.passage import Passage
 from assistant.retrieve import Ranked

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.sentences import split_sentences
+from index import split_sentences
 
 
 def sentences(text: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from index.keyword import Tokenizer
+from index import Tokenizer
 
 TEXT = (
     "Leaders were meeting in Madrid while ministers discussed the alliance's strategic concept, "

@@ -327,7 +327,7 @@ def test_reindex_syncs_the_article_folders_with_pruning(client, app):
 
 
 def test_safe_name_keeps_only_a_plain_base_name():
-    from assistant.web import safe_name
+    from assistant.uploads import safe_name
 
     assert safe_name("../../evil.txt") == "evil.txt"
     assert safe_name("..\\..\\win.TXT") == "win.txt"

@@ -1,22 +1,31 @@
-"""Sentence boundaries in English news text, as character spans.
+"""Text as the whole product reads it: sentence spans, and the words a search matches on.
 
-A fast splitter built on `re` alone (it runs on every article at index time and on every
-answer). A sentence ends after . ! ? and any closing quotes or brackets, when whitespace and a
-capital, a digit or an opening quote follow; never after a title ("Mr.", "Gen."), an initial
-("J. Smith"), "No."/a month before a number ("No. 1", "Jan. 6"), a decimal point or a
-mid-sentence ellipsis. Abbreviations that may also end a sentence ("U.S.", "Inc.", "p.m.") end
-one only before a word that usually starts a sentence ("... in the U.S. The"). A blank line
-always ends a sentence; a single line break does too unless the line plainly runs on (the next
-line starts in lower case, or the line ends with a comma, an abbreviation or a word like "the"),
-so one-paragraph-per-line text, headings and datelines ("New York CNN —") split as they should.
-Offsets are absolute, so `text[s:e]` is the sentence exactly.
+`split_sentences` finds sentence boundaries in English news text, as absolute character spans.
+It is built on `re` alone (it runs on every article at index time and on every answer). A
+sentence ends after . ! ? and any closing quotes or brackets, when whitespace and a capital, a
+digit or an opening quote follow; never after a title ("Mr.", "Gen."), an initial ("J. Smith"),
+"No."/a month before a number ("No. 1", "Jan. 6"), a decimal point or a mid-sentence ellipsis.
+Abbreviations that may also end a sentence ("U.S.", "Inc.", "p.m.") end one only before a word
+that usually starts a sentence ("... in the U.S. The"). A blank line always ends a sentence; a
+single line break does too unless the line plainly runs on (the next line starts in lower case,
+or the line ends with a comma, an abbreviation or a word like "the"), so one-paragraph-per-line
+text, headings and datelines ("New York CNN —") split as they should. Offsets are absolute, so
+`text[s:e]` is the sentence exactly.
 
-Not here: other languages, or anything about tokens (see `index.chunk`).
+`Tokenizer` turns text into the lower-cased, stemmed words without stop words that BM25,
+citation checks, extractive answers and multiple choice all compare: one definition, so that
+changing it changes all of them together.
+
+Not here: other languages, or word pieces of the embedding model (see `index.chunk`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from typing import Any
+
+import snowballstemmer  # type: ignore[import-untyped]
 
 # A candidate end: terminal punctuation, closing quotes, then whitespace and a likely start.
 _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+(?:[\"'“‘(\[]|[A-Z0-9À-ÖØ-Þ]))")
@@ -128,3 +137,47 @@ def _breaks(text: str, lo: int, match: re.Match[str], hi: int) -> bool:
             word_start -= 1
         return text[word_start:line_end].lower() not in _RUN_ON_WORDS
     return True
+
+
+# -- words ------------------------------------------------------------------------------------
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_STOPWORDS = _words(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our
+    ours ourselves out over own s same she should so some such t than that the their theirs
+    them themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself
+    yourselves"""
+)
+
+
+class Tokenizer:
+    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache;
+    safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()  # a Snowball stemmer keeps state: one per thread
+        self._cache: dict[str, str] = {}
+
+    @property
+    def _stemmer(self) -> Any:
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = snowballstemmer.stemmer("english")
+        return stemmer
+
+    def __call__(self, text: str) -> list[str]:
+        cache = self._cache
+        out = []
+        for word in _WORD.findall(text.lower()):
+            if word in _STOPWORDS:
+                continue
+            stem = cache.get(word)
+            if stem is None:
+                stem = self._stemmer.stemWord(word.replace("’", "'"))
+                if len(cache) < 500_000:
+                    cache[word] = stem
+            out.append(stem)
+        return out

@@ -1,0 +1,37 @@
+"""How the page looks: Gradio's theme with fonts it bundles, and the stylesheet `web.css`.
+
+Everything about the page's appearance is here and in `web.css`; the page requests nothing from
+other sites. Not here: what the page holds (`assistant.web`) or the HTML it shows
+(`assistant.web_render`, whose classes `web.css` styles).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+STYLESHEET = Path(__file__).with_name("web.css")
+
+
+def launch_options() -> dict[str, Any]:
+    """The `css` and `theme` arguments of `gr.Blocks.launch`."""
+    return {"css": STYLESHEET.read_text(encoding="utf-8"), "theme": theme()}
+
+
+def theme() -> gr.themes.Base:
+    """Fonts bundled with Gradio (the page requests nothing from other sites)."""
+    local = gr.themes.LocalFont
+    return gr.themes.Soft(
+        primary_hue="indigo",
+        neutral_hue="slate",
+        # regular and bold only: the bundled semi-bold file holds a few glyphs
+        font=(
+            local("IBM Plex Sans", weights=(400, 700)),
+            "ui-sans-serif",
+            "system-ui",
+            "sans-serif",
+        ),
+        font_mono=(local("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "monospace"),
+    )
