@@ -94,10 +94,10 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     """Serve until interrupted; prints the address and whether a password guards it."""
-    from assistant import web, web_look
+    from assistant import web_look, web_page
 
     settings = app.settings.web
-    demo = web.build(app)
+    demo = web_page.build(app)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
     # Gradio's own routes use a name Starlette deprecated: not the reader's concern
     warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")
