@@ -1,0 +1,63 @@
+"""`ArticleIndex.check` on a real store: clean after a sync, the leftovers of a cut-short sync
+(which the next sync clears), and damage (which it tells to rebuild). The other tests trust
+`check()` to judge a store, so here each kind of fault is made by hand and must be found."""
+
+from __future__ import annotations
+
+from index.types import StoreCheck
+from tests.helpers import SAMPLES
+
+
+def _copy_chunk(chunks, article_id: str, new_id: str, **changes: str) -> tuple[str, int]:
+    """Store a copy of the article's first chunk under `new_id`; returns (id, ordinal)."""
+    got = chunks.get(
+        where={"article_id": article_id}, include=["documents", "metadatas", "embeddings"]
+    )
+    meta = {**got["metadatas"][0], **changes}
+    chunks.add(
+        ids=[new_id],
+        embeddings=[got["embeddings"][0]],
+        documents=[got["documents"][0]],
+        metadatas=[meta],
+    )
+    return new_id, int(meta["ordinal"])
+
+
+def test_check_finds_what_a_cut_short_sync_leaves_and_the_next_sync_clears_it(open_index):
+    index = open_index()
+    index.sync([SAMPLES])
+    whole = index.check()
+    assert whole == StoreCheck(articles=5, chunks=index.stats().chunks)
+    assert whole.clean and whole.problems() == []
+    victim = sorted(index.records())[0]
+    # a writer killed mid-batch: the article journalled, a chunk of its next version written
+    index._store.journal_add([victim])
+    orphan, _ = _copy_chunk(
+        index.raw_collections()["chunks"], victim, "next-version", content_hash="f" * 64
+    )
+    left = index.check()
+    assert (left.pending, left.orphans) == ((victim,), (orphan,))
+    assert left.consistent and not left.clean  # readers see the committed version, whole
+    assert (left.articles, left.chunks) == (whole.articles, whole.chunks)
+    (problem,) = left.problems()
+    assert "1 articles pending" in problem and "assistant index" in problem
+    assert index.sync([SAMPLES]).unchanged == 5
+    assert index.check() == whole
+
+
+def test_check_finds_damage_and_says_to_rebuild(open_index):
+    index = open_index()
+    index.sync([SAMPLES])
+    chunks = index.raw_collections()["chunks"]
+    first, second = sorted(index.records())[:2]
+    chunks.delete(ids=chunks.get(where={"article_id": first}, include=[])["ids"][:1])
+    _, ordinal = _copy_chunk(chunks, second, "copied")  # a second chunk at one position
+    damaged = index.check()
+    assert set(damaged.missing) == {first, second}  # one chunk short, one too many
+    assert damaged.duplicates == (f"{second}#{ordinal}",)
+    assert not damaged.keyword_matches_vectors  # BM25 still has the lost chunk, not the copy
+    assert damaged.orphans == () and damaged.pending == ()
+    assert not damaged.consistent
+    problems = damaged.problems()
+    assert len(problems) == 3 and sum("--rebuild" in p for p in problems) == 2
+    assert any("keyword index" in p for p in problems)
