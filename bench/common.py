@@ -1,8 +1,11 @@
-"""What every benchmark shares: paths, timing, peak memory, machine facts, and the outputs.
+"""What every benchmark shares: paths, options, a sample store, statistics, machine facts, and
+the outputs.
 
 A benchmark writes its numbers to `bench/results/<name>.json`, a section of `docs/benchmarks.md`
-(or `docs/evaluation.md`) between `<!-- bench:<name> -->` markers, and a PNG chart beside it,
-then prints the command that reproduces it. Benchmarks run by hand, never in CI.
+(or `docs/reliability.md`, `docs/evaluation.md`) between `<!-- bench:<name> -->` markers, and a
+PNG chart beside it, then prints the command that reproduces it. Paths in what it writes are the
+repository's, never this machine's (see `portable`). Benchmarks run by hand, never in CI. Not
+here: running and measuring child processes (`bench.processes`).
 """
 
 from __future__ import annotations
@@ -15,39 +18,64 @@ import os
 import platform
 import re
 import shlex
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data" / "realtimeqa"
+from bench.processes import ROOT, assistant_cmd, check, run_measured
+from index.environment import apply_defaults
+
+SHARED_ROOT = ROOT.parent / "shared"  # the data beside the repository, `../shared` in the docs
+SHARED = SHARED_ROOT / "data" / "realtimeqa"
 ARTICLES = SHARED / "articles.jsonl"
 QUESTIONS = SHARED / "questions-dev.jsonl"
-QUIET_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-os.environ.update({k: v for k, v in QUIET_ENV.items() if k not in os.environ})
+apply_defaults()  # the product's quiet, offline environment, inherited by every child process
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+# -- options ----------------------------------------------------------------------------------
+def new_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser showing the script's docstring, with the output folders every benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    outputs = parser.add_argument_group("outputs")
+    outputs.add_argument(
         "--results-dir", type=Path, default=ROOT / "bench" / "results", help="JSON results folder"
     )
-    parser.add_argument(
+    outputs.add_argument(
         "--docs-dir", type=Path, default=ROOT / "docs", help="folder of the Markdown and charts"
     )
+    return parser
 
 
-# -- measuring --------------------------------------------------------------------------------
+def add_store_option(parser: argparse.ArgumentParser, help: str = "") -> None:
+    """`--store`: required if `help` says what it must hold, else the samples (`sample_store`)."""
+    default = "an existing index (default: the samples, indexed)"
+    parser.add_argument("--store", type=Path, required=bool(help), help=help or default)
+
+
+def add_questions_option(
+    parser: argparse.ArgumentParser,
+    default: Path | None = QUESTIONS,
+    help: str = "questions file (jsonl)",
+) -> None:
+    parser.add_argument("--questions", type=Path, default=default, help=help)
+
+
+@contextlib.contextmanager
+def sample_store(store: Path | None, name: str) -> Iterator[tuple[Path, Path]]:
+    """A scratch folder, and `store` or, without one, the sample articles indexed (untimed) into
+    a store in that folder; the folder goes when the block ends."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+        scratch = Path(tmp)
+        if store is None:
+            store = scratch / "store"
+            index = assistant_cmd("index", str(ROOT / "samples"), "--store", str(store), "-q")
+            check(run_measured(index, cwd=ROOT), "indexing the samples")
+        yield store, scratch
+
+
+# -- statistics ------------------------------------------------------------------------------
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (numpy's default), 0.0 for no values."""
     if not values:
@@ -61,84 +89,6 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return percentile(values, 50)
-
-
-@dataclass(frozen=True)
-class Run:
-    """A finished subprocess: its output, wall time and peak resident memory (whole tree)."""
-
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    peak_mb: float
-
-
-def run_measured(args: Sequence[str], *, timeout: float | None = None, **kw: Any) -> Run:
-    """Run a command to completion, sampling the RSS of it and its children every 50 ms."""
-    began = time.perf_counter()
-    proc = subprocess.Popen(
-        list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
-    )
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], tree_rss(proc.pid))
-            done.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    finally:
-        done.set()
-        sampler.join()
-    return Run(list(args), proc.returncode, out, err, time.perf_counter() - began, peak[0] / 2**20)
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants: psutil if installed, else /proc."""
-    try:
-        import psutil
-    except ImportError:
-        return _proc_tree_rss(pid)
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        with contextlib.suppress(psutil.Error):  # a child may end meanwhile
-            total += p.memory_info().rss
-    return total
-
-
-def _proc_tree_rss(pid: int) -> int:
-    page = os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        with contextlib.suppress(OSError, ValueError, IndexError):  # gone meanwhile
-            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return total
-
-
-def assistant_cmd(*args: str) -> list[str]:
-    """The `assistant` command line of this checkout, run by this Python."""
-    return [sys.executable, "-m", "assistant", *args]
-
-
-def check(run: Run, what: str) -> Run:
-    if run.returncode != 0:
-        tail = (run.stderr or run.stdout).strip().splitlines()[-5:]
-        raise SystemExit(f"error: {what} failed ({run.returncode}): " + " | ".join(tail))
-    return run
 
 
 # -- machine facts ----------------------------------------------------------------------------
@@ -191,10 +141,41 @@ def machine_line(info: dict[str, Any]) -> str:
 
 
 # -- outputs ----------------------------------------------------------------------------------
+def portable(path: Path | str, outside: str = "") -> str:
+    """`path` as the docs write it: relative to the repository when inside it, `../shared/...`
+    in the shared data beside it, else `outside` (e.g. `STORE`) or `WORK/<its name>`."""
+    given = Path(path).expanduser()
+    for candidate in (Path(os.path.abspath(given)), given.resolve()):
+        for base, shown in (
+            (ROOT, ""),
+            (SHARED_ROOT, "../shared"),
+            (SHARED_ROOT.resolve(), "../shared"),
+        ):
+            if candidate.is_relative_to(base):
+                relative = candidate.relative_to(base).as_posix()
+                return "/".join(p for p in (shown, relative) if p and p != ".") or "."
+    return outside or f"WORK/{given.name}"
+
+
 def reproduce_command(script: str, argv: Sequence[str] | None = None) -> str:
-    """The command line that reproduces this run, from the project root."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    return shlex.join([".venv/bin/python", f"bench/{script}", *args])
+    """The command line that reproduces this run, from the project root, with `portable` paths:
+    a store outside the repository is `STORE`."""
+    shown, option = [], ""
+    for arg in sys.argv[1:] if argv is None else argv:
+        if arg.startswith("-"):
+            option, equals, value = arg.partition("=")
+            shown.append(f"{option}={_portable_arg(option, value)}" if equals else arg)
+        else:
+            shown.append(_portable_arg(option, arg))
+    return shlex.join([".venv/bin/python", f"bench/{script}", *shown])
+
+
+def _portable_arg(option: str, value: str) -> str:
+    if "store" in option:
+        return portable(value, "STORE")
+    if value.startswith(("/", "~")) or (value and Path(value).exists()):
+        return portable(value)
+    return value
 
 
 def write_results(results_dir: Path, name: str, data: dict[str, Any], command: str) -> Path:
@@ -294,21 +275,22 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def finish(
-    *,
+    args: argparse.Namespace,
     name: str,
-    script: str,
     data: dict[str, Any],
-    results_dir: Path,
-    doc: Path,
     markdown: str,
+    *,
+    doc: str = "benchmarks.md",
+    script: str = "",
 ) -> None:
-    """Write the JSON and the doc section, then print where they went and how to reproduce."""
-    command = reproduce_command(script)
+    """Write the JSON and the section of `doc` (in `--docs-dir`), then print where they went and
+    how to reproduce them; `script` defaults to `<name>.py`."""
+    command = reproduce_command(script or f"{name}.py")
     info = machine_info()
     section = (
         f"{markdown.strip()}\n\nMachine: {machine_line(info)}. "
         f"Measured {dt.date.today().isoformat()}.\n\nReproduce: `{command}`\n"
     )
-    write_section(doc, name, section)
-    path = write_results(results_dir, name, data, command)
-    print(f"results: {path}\nsection {name!r} of {doc}\nreproduce: {command}")
+    write_section(args.docs_dir / doc, name, section)
+    path = write_results(args.results_dir, name, data, command)
+    print(f"results: {path}\nsection {name!r} of {args.docs_dir / doc}\nreproduce: {command}")

@@ -4,15 +4,15 @@ Trial 1 indexes a folder of articles from an empty store; later trials switch th
 two versions (one changes a third of the articles and drops a fifth), so each run adds, replaces
 and prunes. Every run is killed at a random moment of its expected duration; the next run must
 then complete, and the store must hold exactly what a clean build of that version holds: the same
-articles and chunk count, no orphan or duplicate chunks, an empty journal, and a BM25 index that
-agrees with the vectors. Results go to bench/results/crash.json and docs/reliability.md.
+articles and chunk count, no orphan or duplicate chunks, nothing pending in the journal, and a
+BM25 index that agrees with the vectors (`ArticleIndex.check`). Results go to
+bench/results/crash.json and docs/reliability.md.
 
     .venv/bin/python bench/crash.py --trials 20 --articles 300
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -25,21 +25,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
-    ROOT,
-    add_output_options,
-    assistant_cmd,
-    finish,
-    markdown_table,
-    median,
-)
+from bench import common
+from bench.processes import ROOT, assistant_cmd
 
+# `ArticleIndex.check` in a process of its own, as a JSON object: the lists as their lengths
 CHECK = """
-import json, sys
+import dataclasses, json, sys
+from assistant import Settings
 from index import ArticleIndex
-from tests.helpers import consistency
-facts = consistency(ArticleIndex.open(sys.argv[1], create=False))
-print(json.dumps({k: (len(v) if isinstance(v, list) else v) for k, v in facts.items()}))
+found = ArticleIndex.open(sys.argv[1], Settings().index, create=False).check()
+facts = dataclasses.asdict(found)
+print(json.dumps({k: (len(v) if isinstance(v, tuple) else v) for k, v in facts.items()}))
 """
 
 
@@ -98,11 +94,10 @@ def index_run(folder: Path, store: Path) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = common.new_parser(__doc__)
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--articles", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
-    add_output_options(p)
     args = p.parse_args(argv)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
@@ -147,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 and final.get("orphans") == 0
                 and final.get("duplicates") == 0
                 and final.get("missing") == 0
-                and final.get("journal") == 0
+                and final.get("pending") == 0
                 and final.get("keyword_matches_vectors") is True
                 and after_kill.get("missing", 0) == 0
                 and after_kill.get("duplicates", 0) == 0
@@ -186,12 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         "## Crash during indexing, update and prune\n\n"
         f"{len(trials)} trials, {failures} failures. A real `assistant index --prune` over "
         f"{args.articles} articles was killed with SIGKILL at a random moment of its run "
-        f"(median {median([t['kill_at_s'] for t in trials]):.1f} s); the next run then had to "
+        f"(median {common.median([t['kill_at_s'] for t in trials]):.1f} s); the next run then had to "
         "complete and leave exactly the articles and chunks of a clean build, with no orphan or "
         "duplicate chunks, an empty journal and BM25 agreeing with the vectors. Clean builds: "
         f"{expected[0]['articles']} articles / {expected[0]['chunks']} chunks (version 0), "
         f"{expected[1]['articles']} / {expected[1]['chunks']} (version 1).\n\n"
-        + markdown_table(
+        + common.markdown_table(
             [
                 "trial",
                 "run",
@@ -204,14 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             rows,
         )
     )
-    finish(
-        name="crash",
-        script="crash.py",
-        data={"trials": trials, "failures": failures, "expected": expected},
-        results_dir=args.results_dir,
-        doc=args.docs_dir / "reliability.md",
-        markdown=markdown,
-    )
+    data = {"trials": trials, "failures": failures, "expected": expected}
+    common.finish(args, "crash", data, markdown, doc="reliability.md")
     return 1 if failures else 0
 
 

@@ -33,26 +33,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
-    ARTICLES,
-    ROOT,
-    Run,
-    add_output_options,
-    assistant_cmd,
-    bar_chart,
-    check,
-    finish,
-    markdown_table,
-    median,
-    run_measured,
-)
+from bench import common
+from bench.processes import ROOT, Run, assistant_cmd, check, run_measured
 
 NAME = "ingest"
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--articles", type=Path, default=ARTICLES, help="JSON-lines corpus")
+    p = common.new_parser(__doc__)
+    p.add_argument("--articles", type=Path, default=common.ARTICLES, help="JSON-lines corpus")
     p.add_argument("--limit", type=int, default=300, help="first N articles; 0: all")
     p.add_argument(
         "--store-dir", type=Path, help="where our index (first backend) goes, kept; default: temp"
@@ -64,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", choices=["prepare", "ceiling", "llamaindex"], help=argparse.SUPPRESS)
     p.add_argument("--slice", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    add_output_options(p)
     args = p.parse_args(argv)
     if args.worker == "prepare":
         return _write(args.out, prepare_model())
@@ -95,24 +83,16 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(max(args.repeat, 1))
         ]
     data = {**summarise(rounds, articles, backends, args), "prepare": prepared}
-    doc = args.docs_dir / "benchmarks.md"
     chart = args.docs_dir / "bench-ingest.png"
     shown = [k for k in data["variants"] if k != "resync"]
-    bar_chart(
+    common.bar_chart(
         chart,
         [data["variants"][k]["label"].replace(", ", "\n") for k in shown],
         {"chunks/s": [data["variants"][k]["chunks_per_s"] for k in shown]},
         title=f"Embedding throughput, {articles} articles (higher is better)",
         ylabel="chunks per second",
     )
-    finish(
-        name=NAME,
-        script="ingest.py",
-        data=data,
-        results_dir=args.results_dir,
-        doc=doc,
-        markdown=render(data, chart.name),
-    )
+    common.finish(args, NAME, data, render(data, chart.name))
     return 0
 
 
@@ -314,7 +294,7 @@ def summarise(
         for field in ("chunks", "articles", "work_s", "wall_s", "peak_mb", "load_s"):
             values = [r[field] for r in runs if field in r]
             if values:
-                row[field] = median(values)
+                row[field] = common.median(values)
         work = row["work_s"] or 1e-9
         row["chunks_per_s"] = round(row["chunks"] / work, 2)
         row["articles_per_s"] = round(row["articles"] / work, 2) if row["articles"] else None
@@ -334,7 +314,7 @@ def summarise(
     return {
         "articles": articles,
         "limit": args.limit,
-        "corpus": str(args.articles),
+        "corpus": common.portable(args.articles),
         "backends": backends,
         "rounds": len(rounds),
         "variants": variants,
@@ -351,7 +331,7 @@ def render(data: dict[str, Any], chart: str) -> str:
     v, r = data["variants"], data["ratios"]
     columns = ("chunks", "work_s", "chunks_per_s", "articles_per_s", "wall_s", "peak_mb")
     rows = [[row["label"], *(row.get(c) for c in columns)] for row in v.values()]
-    table = markdown_table(
+    table = common.markdown_table(
         ["", "chunks", "work s", "chunks/s", "articles/s", "wall s", "peak MB"], rows
     )
     notes = []

@@ -17,35 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.settings import Settings
-from bench.common import (
-    QUESTIONS,
-    ROOT,
-    add_output_options,
-    assistant_cmd,
-    bar_chart,
-    check,
-    finish,
-    markdown_table,
-    median,
-    percentile,
-    run_measured,
-    tree_rss,
-)
+from assistant import Settings
+from bench import common
+from bench.processes import serve_app, tree_rss
 
 NAME = "load"
 SAMPLE_QUESTIONS = [
@@ -58,29 +41,26 @@ SAMPLE_QUESTIONS = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--store", type=Path, help="an existing index (default: the samples, indexed)")
+    p = common.new_parser(__doc__)
+    common.add_store_option(p)
     p.add_argument("--sessions", type=int, default=50, help="concurrent client sessions")
     p.add_argument("--seconds", type=float, default=60, help="how long the sessions keep asking")
-    p.add_argument("--questions", type=Path, help="JSONL of questions (default: by the store)")
+    common.add_questions_option(p, None, "JSONL of questions (default: by the store)")
     p.add_argument("--upload", type=Path, nargs="*", default=[], help="files uploaded meanwhile")
     p.add_argument("--timeout", type=float, default=600, help="seconds one request may take")
-    add_output_options(p)
     args = p.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        store = args.store
-        if store is None:
-            store = Path(tmp) / "store"
-            index = assistant_cmd("index", str(ROOT / "samples"), "--store", str(store), "-q")
-            check(run_measured(index, cwd=ROOT), "indexing the samples")
+    with common.sample_store(args.store, NAME) as (store, scratch):
         questions = load_questions(args.questions, corpus=args.store is not None)
-        with serve(store, Path(tmp)) as (url, proc):
+        with (
+            (scratch / "app.log").open("wb") as log,
+            serve_app(store, stdout=log, stderr=subprocess.STDOUT) as (url, proc),
+        ):
             data = measure(args, url, proc, questions)
-        data["store"] = str(store)
+        data["store"] = common.portable(store, "STORE")
     chart = args.docs_dir / "bench-load.png"
     lat = data["latency_s"]
-    bar_chart(
+    common.bar_chart(
         chart,
         ["p50", "p95", "max"],
         {"latency s": [lat["p50"], lat["p95"], lat["max"]]},
@@ -88,20 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         ylabel="seconds",
         lines={"lone answer": data["service_s"]},
     )
-    finish(
-        name=NAME,
-        script="load.py",
-        data=data,
-        results_dir=args.results_dir,
-        doc=args.docs_dir / "reliability.md",
-        markdown=render(data, chart.name),
-    )
+    common.finish(args, NAME, data, render(data, chart.name), doc="reliability.md")
     return 1 if data["failed"] else 0
 
 
 def load_questions(path: Path | None, *, corpus: bool) -> list[str]:
-    if path is None and corpus and QUESTIONS.exists():
-        path = QUESTIONS
+    if path is None and corpus and common.QUESTIONS.exists():
+        path = common.QUESTIONS
     if path is None:
         return SAMPLE_QUESTIONS
     out = []
@@ -109,49 +82,6 @@ def load_questions(path: Path | None, *, corpus: bool) -> list[str]:
         if line.strip():
             out.append(json.loads(line)["question"])
     return out
-
-
-class serve:
-    """`python app.py` on a free port; yields its URL and process, stops it afterwards."""
-
-    def __init__(self, store: Path, tmp: Path) -> None:
-        self.store, self.tmp = store, tmp
-
-    def __enter__(self) -> tuple[str, subprocess.Popen[bytes]]:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        env = {**os.environ, "ASSISTANT_WEB__PORT": str(port)}
-        self.log = (self.tmp / "app.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--store", str(self.store), "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"error: app.py exited ({self.proc.returncode}); see its log")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    return url, self.proc
-            except urllib.error.HTTPError:
-                return url, self.proc
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("error: app.py did not answer within 300 s")
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 def measure(
@@ -224,7 +154,7 @@ def measure(
         t.join(timeout=args.seconds + args.timeout)
     elapsed = time.perf_counter() - start
     seconds = [s for _, s in latencies]
-    lone_s = median(service)
+    lone_s = common.median(service)
     waits = [max(0.0, s - lone_s) for s in seconds]
     return {
         "sessions": args.sessions,
@@ -236,13 +166,13 @@ def measure(
         "answers_per_s": round(len(seconds) / elapsed, 2) if elapsed else 0.0,
         "service_s": round(lone_s, 3),
         "latency_s": {
-            "p50": round(percentile(seconds, 50), 3),
-            "p95": round(percentile(seconds, 95), 3),
+            "p50": round(common.percentile(seconds, 50), 3),
+            "p95": round(common.percentile(seconds, 95), 3),
             "max": round(max(seconds, default=0.0), 3),
         },
         "queue_wait_s": {
-            "p50": round(percentile(waits, 50), 3),
-            "p95": round(percentile(waits, 95), 3),
+            "p50": round(common.percentile(waits, 50), 3),
+            "p95": round(common.percentile(waits, 95), 3),
         },
         "peak_rss_mb": round(peak_rss[0] / 2**20, 1),
         "upload": uploads or None,
@@ -268,7 +198,7 @@ def render(data: dict[str, Any], chart: str) -> str:
     if data.get("upload"):
         up = data["upload"]
         rows.append(["upload indexed meanwhile", f"{up['added']} added in {up['seconds']} s"])
-    table = markdown_table(["", ""], rows)
+    table = common.markdown_table(["", ""], rows)
     failures = "".join(f"\n- {f}" for f in data["failures"])
     return (
         f"## Load on the web page\n\n{data['sessions']} `gradio_client` sessions, each asking "

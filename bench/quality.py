@@ -17,13 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
-    QUESTIONS,
-    add_output_options,
-    bar_chart,
-    finish,
-    markdown_table,
-)
+from bench import common
 
 NAME = "quality"
 # Kasai et al., "RealTime QA: What's the Answer Right Now?" (2022), on their questions
@@ -36,9 +30,9 @@ PAPER = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--store", type=Path, required=True, help="an index of the whole corpus")
-    p.add_argument("--questions", type=Path, default=QUESTIONS, help="questions file (jsonl)")
+    p = common.new_parser(__doc__)
+    common.add_store_option(p, "an index of the whole corpus")
+    common.add_questions_option(p)
     p.add_argument("--modes", default="dense,keyword,hybrid", help="comma-separated modes")
     p.add_argument(
         "--as-of", choices=["both", "on", "off"], default="both", help="as-of filter runs"
@@ -54,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of the mode table: the hybrid, as-of baseline and one row per variant, "
         "e.g. 'recency=retrieval.recency_weight:1' (into the 'levers' section)",
     )
-    add_output_options(p)
     args = p.parse_args(argv)
     if args.variant:
         return levers(args)
@@ -62,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     as_of = {"both": [False, True], "on": [True], "off": [False]}[args.as_of]
 
     rows = [evaluate_one(args, mode, dated) for dated in as_of for mode in modes]
-    data = {"questions_file": str(args.questions), "paper": PAPER, "rows": rows}
+    data = {"questions_file": common.portable(args.questions), "paper": PAPER, "rows": rows}
     chart = args.docs_dir / "eval-quality.png"
-    bar_chart(
+    common.bar_chart(
         chart,
         [r["label"] for r in rows],
         {
@@ -80,14 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             "paper: GPT-3 + Google MC": PAPER["gpt3_google_search_mc_accuracy"],
         },
     )
-    finish(
-        name=NAME,
-        script="quality.py",
-        data=data,
-        results_dir=args.results_dir,
-        doc=args.docs_dir / "evaluation.md",
-        markdown=render(data, args, chart.name),
-    )
+    common.finish(args, NAME, data, render(data, args, chart.name), doc="evaluation.md")
     return 0
 
 
@@ -115,16 +101,13 @@ def levers(args: argparse.Namespace) -> int:
     variants += [parse_variant(v) for v in args.variant]
     rows = [evaluate_one(args, "hybrid", True, label, changes) for label, changes in variants]
     base = rows[0]
-    table = markdown_table(
+    table = common.markdown_table(
         ["variant", "changes", "Hit@1", "Hit@5", "Hit@10", "MRR@10", "answer text", "MC", "p50 s"],
         [
             [
                 r["label"],
                 ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "defaults",
-                r["hit"]["1"],
-                r["hit"]["5"],
-                r["hit"]["10"],
-                r["mrr_at_10"],
+                *_ranking(r),
                 r["accuracy"],
                 r["choice_accuracy"],
                 r["latency_p50"],
@@ -138,14 +121,8 @@ def levers(args: argparse.Namespace) -> int:
         "variant changes only the settings listed (as `ASSISTANT_<SECTION>__<FIELD>` variables "
         "would), everything else as in the baseline row, all in one run.\n\n" + table
     )
-    finish(
-        name="levers",
-        script="quality.py",
-        data={"questions_file": str(args.questions), "rows": rows},
-        results_dir=args.results_dir,
-        doc=args.docs_dir / "evaluation.md",
-        markdown=markdown,
-    )
+    data = {"questions_file": common.portable(args.questions), "rows": rows}
+    common.finish(args, "levers", data, markdown, doc="evaluation.md", script="quality.py")
     return 0
 
 
@@ -187,10 +164,11 @@ def evaluate_one(
         )
     )
     described = evaluate.describe_settings(assistant)
-    described.update(questions_file=str(args.questions), as_of_field=field or "")
+    questions_file, store = common.portable(args.questions), common.portable(args.store, "STORE")
+    described.update(store=store, questions_file=questions_file, as_of_field=field or "")
     report = evaluate.summarise(results, described).to_dict()
     report.pop("results")
-    command = f"assistant eval {args.questions} --store {args.store} --mode {mode}"
+    command = f"assistant eval {questions_file} --store {store} --mode {mode}"
     command += f" --as-of-field {field}" if field else ""
     command += f" --top-k {args.top_k}" if args.top_k else ""
     command += f" --limit {args.limit}" if args.limit else ""
@@ -206,10 +184,15 @@ def evaluate_one(
     }
 
 
+def _ranking(row: dict[str, Any]) -> list[float | None]:
+    """Hit@1, Hit@5, Hit@10 and MRR@10 of one row, as the tables show them."""
+    return [row["hit"]["1"], row["hit"]["5"], row["hit"]["10"], row["mrr_at_10"]]
+
+
 def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
     rows = data["rows"]
     first = rows[0]
-    table = markdown_table(
+    table = common.markdown_table(
         [
             "retrieval",
             "Hit@1",
@@ -228,10 +211,7 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
         [
             [
                 r["label"],
-                r["hit"]["1"],
-                r["hit"]["5"],
-                r["hit"]["10"],
-                r["mrr_at_10"],
+                *_ranking(r),
                 r["evidence_in_passages"],
                 r["evidence_in_citations"],
                 r["accuracy"],
@@ -281,7 +261,7 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
         f"{s['chunk_overlap']} overlap, extractive answers. Paper baselines: Kasai et al., "
         "*RealTime QA: What's the Answer Right Now?* (2022), measured on their own question "
         "set against the live web, not on this corpus.",
-        "Multiple choice (`assistant.evaluate.pick_choice`): each choice scores its best "
+        "Multiple choice (`assistant.choices.pick_choice`): each choice scores its best "
         "supporting sentence in the whole articles the top-k passages come from, support = "
         "(share of the choice's distinctive words in the sentence) x (the sentence's cosine "
         "similarity to the question followed by that choice); ties go to the summed support, "

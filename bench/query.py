@@ -12,41 +12,33 @@ free port for the run; with `--llm-url` an existing OpenAI-compatible server is 
 from __future__ import annotations
 
 import argparse
-import socket
+import contextlib
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
-    QUESTIONS,
-    add_output_options,
-    bar_chart,
-    finish,
-    markdown_table,
-    percentile,
-)
+from bench import common
+from bench.processes import free_port, running, wait_http
 
 NAME = "query"
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--store", type=Path, required=True, help="an existing index")
-    p.add_argument("--questions", type=Path, default=QUESTIONS, help="questions file (jsonl)")
+    p = common.new_parser(__doc__)
+    common.add_store_option(p, "an existing index")
+    common.add_questions_option(p)
     p.add_argument("--n", type=int, default=100, help="questions to time")
     p.add_argument("--as-of-field", help="filter each question by the date in this field")
     p.add_argument("--warmup", type=int, default=2, help="untimed questions first")
     p.add_argument("--llm-gguf", type=Path, help="start a llama.cpp server on this .gguf")
     p.add_argument("--llm-url", help="an OpenAI-compatible server already running")
     p.add_argument("--llm-n", type=int, default=10, help="questions to time in LLM mode")
-    add_output_options(p)
     args = p.parse_args(argv)
 
     from assistant import evaluate
@@ -71,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             stages[name].append(_time(step))
     llm = time_llm(args, timed[: args.llm_n]) if args.llm_gguf or args.llm_url else None
     data: dict[str, Any] = {
-        "store": str(args.store),
+        "store": common.portable(args.store, "STORE"),
         "articles": len(assistant.index.records()),
         "questions": len(timed),
         "stages": {name: _stats(values) for name, values in stages.items()},
@@ -81,21 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = dict(data["stages"])
     if llm and "first_text" in llm:
         rows["LLM first text"] = llm["first_text"]
-    bar_chart(
+    common.bar_chart(
         chart,
         list(rows),
         {"p50": [r["p50"] for r in rows.values()], "p95": [r["p95"] for r in rows.values()]},
         title=f"Query latency, {data['articles']} articles (lower is better)",
         ylabel="seconds",
     )
-    finish(
-        name=NAME,
-        script="query.py",
-        data=data,
-        results_dir=args.results_dir,
-        doc=args.docs_dir / "benchmarks.md",
-        markdown=render(data, chart.name),
-    )
+    common.finish(args, NAME, data, render(data, chart.name))
     return 0
 
 
@@ -108,8 +93,8 @@ def _time(fn: Callable[[], object]) -> float:
 def _stats(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
-        "p50": round(percentile(values, 50), 4),
-        "p95": round(percentile(values, 95), 4),
+        "p50": round(common.percentile(values, 50), 4),
+        "p95": round(common.percentile(values, 95), 4),
     }
 
 
@@ -120,11 +105,10 @@ def time_llm(args: argparse.Namespace, questions: list[Any]) -> dict[str, Any]:
     from assistant.types import Answer
     from index import NewsAssistantError
 
-    server = None
-    url = args.llm_url
-    try:
+    with contextlib.ExitStack() as stack:
+        url = args.llm_url
         if args.llm_gguf:
-            server, url = start_llama_server(args.llm_gguf)
+            url = stack.enter_context(llama_server(args.llm_gguf))
         try:
             assistant = Assistant.open(args.store, llm=url)
         except (ImportError, NewsAssistantError) as exc:
@@ -147,37 +131,20 @@ def time_llm(args: argparse.Namespace, questions: list[Any]) -> dict[str, Any]:
             "first_text": _stats(first),
             "answer": _stats(total),
         }
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
 
-def start_llama_server(gguf: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`python -m llama_cpp.server` on a free loopback port; returns it once it answers."""
+@contextlib.contextmanager
+def llama_server(gguf: Path) -> Iterator[str]:
+    """`python -m llama_cpp.server` on a free loopback port; yields its URL once it answers."""
     if not gguf.exists():
         raise SystemExit(f"error: no model file at {gguf}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"error: llama_cpp.server exited ({server.returncode}): {cmd}")
-        try:
-            with urllib.request.urlopen(f"{url}/models", timeout=2):
-                return server, url
-        except OSError:
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("error: llama_cpp.server did not answer within 120 s")
+    with running(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
+        wait_http(f"{url}/models", server, "llama_cpp.server", 120, any_status=False)
+        yield url
 
 
 def render(data: dict[str, Any], chart: str) -> str:
@@ -187,7 +154,7 @@ def render(data: dict[str, Any], chart: str) -> str:
         rows.append([f"LLM first text ({llm['model']})", *llm["first_text"].values()])
         rows.append([f"LLM checked answer ({llm['model']})", *llm["answer"].values()])
     note = f"\n\nLLM mode not measured: {llm['error']}" if llm and "error" in llm else ""
-    table = markdown_table(["stage", "n", "p50 s", "p95 s"], rows)
+    table = common.markdown_table(["stage", "n", "p50 s", "p95 s"], rows)
     return (
         f"## Query latency\n\n{data['questions']} questions on an index of {data['articles']} "
         f"articles, each stage timed for every question in turn, after a warm-up.\n\n"

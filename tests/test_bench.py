@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bench.common import markdown_table, percentile, write_section
-from tests.conftest import ROOT
-from tests.test_eval import ARTICLES, QUESTIONS, write_fixture
+from tests.eval_fixture import ARTICLES, QUESTIONS, write_fixture
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +120,10 @@ def test_startup_bench_times_ask_and_a_web_page(fixture, tmp_path):
         "startup", "--store", str(fixture["store"]), "--runs", "1", "--app", str(app), out=out
     )
     assert data["ask"]["median_s"] > 0 and data["ask"]["peak_mb"] > 50
-    assert 0 < data["app"]["median_s"] < 30
+    assert data["app"]["median_s"] > 0
 
 
-def test_startup_bench_reports_a_missing_app(fixture, tmp_path):
+def test_startup_bench_stops_with_one_line_when_the_app_cannot_start(fixture, tmp_path):
     out = fixture["out"] / "startup-no-app"
     absent = tmp_path / "app.py"
     result = subprocess.run(
@@ -136,11 +136,9 @@ def test_startup_bench_reports_a_missing_app(fixture, tmp_path):
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
-    assert f"{absent} does not exist yet" in result.stderr
-    data = json.loads((out / "startup.json").read_text())
-    assert data["app"]["median_s"] is None
-    assert "Not measured" in (out / "benchmarks.md").read_text()
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: app.py exited") and "Traceback" not in result.stderr
+    assert not (out / "startup.json").exists()  # no half-measured results
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path):
