@@ -1,18 +1,21 @@
-# make run   installs into .venv, indexes samples/ when the store is empty, serves the web page
-# make test  installs dev dependencies and the browser, runs lint, types and the whole test suite
-# Both are idempotent: a second run reuses .venv and starts working within seconds.
+# make run        installs into .venv, indexes samples/ when the store is empty, serves the web page
+# make test       installs dev dependencies and the browser, runs lint, types and the whole test
+#                 suite in a random order (pytest-randomly); `make test SEED=N` repeats an order
+# make test-fast  the inner loop: lint, types and the tests not marked slow (under 2 minutes)
+# All are idempotent: a second run reuses .venv and starts working within seconds.
 
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STORE  ?= .assistant
+SEED   := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev browser screenshot clean
+.PHONY: run test test-fast lint install install-dev browser screenshot clean
 
 run: $(VENV)/.installed
 	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
@@ -20,18 +23,20 @@ run: $(VENV)/.installed
 	    echo "Indexing the sample articles into $(STORE)/ ..."; \
 	    $(BIN)/assistant index samples --store $(STORE); \
 	fi
-	@if [ -f app.py ]; then \
-	    $(BIN)/python app.py --store $(STORE) --articles samples; \
-	else \
-	    echo; echo "Ask from the command line, for example:"; \
-	    echo "  $(BIN)/assistant ask \"Why did Japan attend the Madrid summit?\" --store $(STORE)"; \
-	fi
+	$(BIN)/python app.py --store $(STORE) --articles samples
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser lint
+	@echo "Tests in random order, seed $(SEED): repeat it with make test SEED=$(SEED)"
+	$(BIN)/python -m pytest -q -ra -p randomly --randomly-seed=$(SEED)
+
+test-fast: $(VENV)/.installed-dev lint
+	@echo "Tests in random order, seed $(SEED): repeat it with make test-fast SEED=$(SEED)"
+	$(BIN)/python -m pytest -q -ra -p randomly --randomly-seed=$(SEED) -m "not slow"
+
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -ra
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -1,35 +1,29 @@
 """Shared fixtures: the real embedding model (loaded once), temporary stores, sample data.
 
-Telemetry of Chroma and Gradio is switched off before either is imported, and the Hugging Face
-hub is offline: the bundled model is loaded from its installed package.
+The product's environment defaults (no telemetry, Hugging Face offline) are forced before
+chromadb, gradio or transformers are imported, and one int8 export of the embedding model
+serves the whole run, test subprocesses and served apps included.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["TOKENIZERS_PARALLELISM"] = "false"
-# one int8 export of the embedding model for the whole run, shared by test subprocesses
+import pytest
+
+from index.environment import DEFAULTS
+from tests.helpers import SHARED_DATA
+
+os.environ.update(DEFAULTS)
 os.environ.setdefault(
     "ASSISTANT_INDEX__MODEL_CACHE",
     os.path.join(os.environ.get("TMPDIR", "/tmp"), f"news-assistant-models-{os.getuid()}"),
 )
 
-from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-SHARED_DATA = ROOT.parent / "shared" / "data" / "realtimeqa"
-
 
 @pytest.fixture(scope="session")
-def embedder(tmp_path_factory):
+def embedder():
     """The bundled all-MiniLM-L6-v2 on the default backend, loaded once for the session."""
     from index.embed import Embedder
 

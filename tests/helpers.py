@@ -1,11 +1,23 @@
-"""Small utilities shared by tests: free ports, waiting for servers, store consistency."""
+"""Small utilities shared by tests: paths, free ports, waiting for servers, the store's write lock.
+
+Fixtures shared by several test modules live in `tests/conftest.py`; the subprocess servers in
+`tests/web_server.py` (the web page) and `tests/llm_server.py` (a llama.cpp server). No test
+module imports another.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
 import time
 import urllib.request
-from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SHARED_DATA = ROOT.parent / "shared" / "data" / "realtimeqa"
+MADRID = "Why did Japan attend the Madrid summit?"  # answered from samples/madrid-nato-summit.md
 
 
 def free_port() -> int:
@@ -27,35 +39,22 @@ def wait_http(url: str, timeout: float = 60.0, proc=None) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-def consistency(index) -> dict[str, object]:
-    """Facts about a store that must hold after any sync: no duplicates, orphans or gaps."""
-    cols = index.raw_collections()
-    chunks = cols["chunks"].get(include=["metadatas"])
-    articles = cols["articles"].get(include=["metadatas"])
-    live = {m["article_id"]: m for m in articles["metadatas"]}
-    per_article = Counter()
-    orphans = []
-    positions = Counter()
-    for cid, meta in zip(chunks["ids"], chunks["metadatas"], strict=True):
-        article = live.get(meta["article_id"])
-        if article is None or article["content_hash"] != meta["content_hash"]:
-            orphans.append(cid)
-            continue
-        per_article[meta["article_id"]] += 1
-        positions[(meta["article_id"], meta["ordinal"])] += 1
-    missing = [a for a, m in live.items() if per_article[a] != m["chunks"]]
-    duplicates = [p for p, n in positions.items() if n > 1]
-    keyword = index._keyword
-    keyword_ids = {cid for rows in keyword._rows.values() for cid in (r.chunk_id for r in rows)}
-    vector_ids = {
-        c for c, m in zip(chunks["ids"], chunks["metadatas"], strict=True) if c not in orphans
-    }
-    return {
-        "articles": len(live),
-        "chunks": sum(per_article.values()),
-        "orphans": orphans,
-        "missing": missing,
-        "duplicates": duplicates,
-        "keyword_matches_vectors": keyword_ids == vector_ids,
-        "journal": index._store.journal(),
-    }
+def write_lock_held(store: Path) -> bool:
+    """Whether a writer (of this or another process) holds the store's `write.lock` now.
+
+    Asks for a shared lock without waiting and lets it go at once: it fails only while the
+    exclusive lock of a writer (`index.lock.WriteLock`, an flock) is held.
+    """
+    try:
+        fd = os.open(store / "write.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -14,9 +14,7 @@ import pytest
 
 from assistant import Assistant, QuestionError, Settings
 from index import StoreError
-from tests.conftest import ROOT, SAMPLES
-
-MADRID = "Why did Japan attend the Madrid summit?"
+from tests.helpers import MADRID, ROOT, SAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +147,7 @@ def test_cli_ask_prints_answer_and_sources(sample_store):
     assert data["question"] == MADRID and data["citations"][0]["quote"]
 
 
+@pytest.mark.slow
 def test_cli_errors_are_one_line(sample_store, tmp_path):
     for args, store in (
         (("ask", "   "), sample_store),

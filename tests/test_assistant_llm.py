@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Assistant, LLMError, Settings
-from tests.conftest import ROOT, SAMPLES
+from tests.helpers import MADRID, ROOT, SAMPLES
 
 pytest_plugins = ["tests.llm_server"]
-MADRID = "Why did Japan attend the Madrid summit?"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -53,6 +53,7 @@ def _section(out: Path, doc: str, name: str) -> str:
     return text[start:end]
 
 
+@pytest.mark.slow
 def test_ingest_bench_compares_index_ceiling_and_llamaindex(fixture):
     out = fixture["out"] / "ingest"
     args = ["--articles", str(fixture["articles"]), "--limit", "3", "--backends", "onnx-int8"]
@@ -74,6 +75,7 @@ def test_ingest_bench_compares_index_ceiling_and_llamaindex(fixture):
     assert (out / "docs" / "bench-ingest.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_quality_bench_runs_eval_per_mode_and_as_of(fixture):
     out = fixture["out"] / "quality"
     args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
@@ -92,6 +94,7 @@ def test_quality_bench_runs_eval_per_mode_and_as_of(fixture):
     assert (out / "docs" / "eval-quality.png").exists()
 
 
+@pytest.mark.slow
 def test_query_bench_times_retrieval_and_answers(fixture):
     out = fixture["out"] / "query"
     args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
@@ -112,6 +115,7 @@ FAKE_APP = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_startup_bench_times_ask_and_a_web_page(fixture, tmp_path):
     out = fixture["out"] / "startup"
     app = tmp_path / "app.py"
@@ -123,6 +127,7 @@ def test_startup_bench_times_ask_and_a_web_page(fixture, tmp_path):
     assert data["app"]["median_s"] > 0
 
 
+@pytest.mark.slow
 def test_startup_bench_stops_with_one_line_when_the_app_cannot_start(fixture, tmp_path):
     out = fixture["out"] / "startup-no-app"
     absent = tmp_path / "app.py"
@@ -158,6 +163,7 @@ def test_percentile_interpolates_like_numpy():
     assert percentile([], 50) == 0.0
 
 
+@pytest.mark.slow
 def test_load_bench_runs_sessions_against_the_real_page(fixture):
     out = fixture["out"] / "load"
     args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
@@ -169,6 +175,7 @@ def test_load_bench_runs_sessions_against_the_real_page(fixture):
     assert "## Load on the web page" in _section(out, "reliability.md", "load")
 
 
+@pytest.mark.slow
 def test_crash_bench_kills_runs_and_checks_the_store(fixture):
     out = fixture["out"] / "crash"
     data = _bench("crash", "--trials", "2", "--articles", "6", out=out)
@@ -178,6 +185,7 @@ def test_crash_bench_kills_runs_and_checks_the_store(fixture):
     assert "2 trials, 0 failures" in _section(out, "reliability.md", "crash")
 
 
+@pytest.mark.slow
 def test_quality_bench_compares_setting_variants_with_the_baseline(fixture):
     out = fixture["out"] / "levers"
     args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]

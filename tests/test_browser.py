@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES
-from tests.test_web import QUESTION, App, app_env, model_cache, serving
+from tests.helpers import MADRID, SAMPLES
+from tests.web_server import App, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -36,18 +36,20 @@ HOSTILE_TEXT = (
 )
 TIMEOUT_MS = 90_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[App]:
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(SAMPLES, root / "articles")
-    env = app_env(**model_cache(tmp_path_factory))
-    with serving(root, "--articles", str(root / "articles"), env=env) as running:
+    with serving(root, "--articles", str(root / "articles")) as running:
         yield running
 
 
@@ -89,11 +91,21 @@ def ask(page, question: str) -> None:
         arg=[before, question],
         timeout=TIMEOUT_MS,
     )
-    page.wait_for_timeout(300)
+
+
+def new_chat(page) -> None:
+    """An empty conversation on the chat tab, whatever an earlier test left on the page."""
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_role("button", name="New chat").click()
+    page.wait_for_function(
+        "document.querySelectorAll(\"#na-chat [data-testid='bot']\").length === 0",
+        timeout=TIMEOUT_MS,
+    )
 
 
 def test_answer_streams_in_with_its_cited_sentence_highlighted(page, tmp_path):
-    ask(page, QUESTION)
+    new_chat(page)
+    ask(page, MADRID)
     answer = page.locator("#na-chat [data-testid='bot']").last.inner_text()
     assert "[1]" in answer and "Kishida" in answer
     marks = page.locator("#na-sources .na-passage mark")
@@ -112,15 +124,13 @@ def test_answer_streams_in_with_its_cited_sentence_highlighted(page, tmp_path):
 
 
 def test_follow_up_uses_the_conversation_and_new_chat_clears_it(page):
+    new_chat(page)
+    ask(page, MADRID)
     ask(page, "Who else attended it?")
     bots = page.locator("#na-chat [data-testid='bot']")
     assert bots.count() == 2
     assert "Albanese" in bots.last.inner_text() or "Yoon" in bots.last.inner_text()
-    page.get_by_role("button", name="New chat").click()
-    page.wait_for_function(
-        "document.querySelectorAll(\"#na-chat [data-testid='bot']\").length === 0",
-        timeout=TIMEOUT_MS,
-    )
+    new_chat(page)  # waits until the conversation is gone
 
 
 def test_bad_date_gets_an_inline_message(page):
@@ -143,7 +153,7 @@ def test_uploaded_markup_is_shown_as_text_and_never_runs(page, tmp_path):
     page.locator("#na-report .na-ok").wait_for(timeout=TIMEOUT_MS)
     assert "harbour-gala.txt" in page.locator("#na-report").inner_text()
     assert "6 articles" in page.locator("#na-header").inner_text()
-    page.get_by_role("tab", name="Chat").click()
+    new_chat(page)
     ask(page, "What did the organisers print on the gala banner in Bergen?")
     sources = page.locator("#na-sources").inner_text()
     chat = page.locator("#na-chat [data-testid='bot']").last.inner_text()

@@ -1,11 +1,30 @@
-"""`ArticleIndex.check` on a real store: clean after a sync, the leftovers of a cut-short sync
-(which the next sync clears), and damage (which it tells to rebuild). The other tests trust
-`check()` to judge a store, so here each kind of fault is made by hand and must be found."""
+"""`ArticleIndex.check` and `assistant status --check` on a real store: clean after a sync, the
+leftovers of a cut-short sync (which the next sync clears), and damage (which it tells to
+rebuild, exit code 1). The other tests trust `check()` to judge a store, so here each kind of
+fault is made by hand and must be found."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from index.types import StoreCheck
-from tests.helpers import SAMPLES
+from tests.helpers import ROOT, SAMPLES
+
+
+def _status_check(store: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_STORE"}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "status", "--check", "--store", str(store), *args],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def _copy_chunk(chunks, article_id: str, new_id: str, **changes: str) -> tuple[str, int]:
@@ -23,7 +42,9 @@ def _copy_chunk(chunks, article_id: str, new_id: str, **changes: str) -> tuple[s
     return new_id, int(meta["ordinal"])
 
 
-def test_check_finds_what_a_cut_short_sync_leaves_and_the_next_sync_clears_it(open_index):
+def test_check_finds_what_a_cut_short_sync_leaves_and_the_next_sync_clears_it(
+    open_index, store_dir
+):
     index = open_index()
     index.sync([SAMPLES])
     whole = index.check()
@@ -41,11 +62,15 @@ def test_check_finds_what_a_cut_short_sync_leaves_and_the_next_sync_clears_it(op
     assert (left.articles, left.chunks) == (whole.articles, whole.chunks)
     (problem,) = left.problems()
     assert "1 articles pending" in problem and "assistant index" in problem
+    run = _status_check(store_dir, "--json")
+    assert run.returncode == 0, run.stderr  # nothing a reader could see is wrong
+    shown = json.loads(run.stdout)["check"]
+    assert (shown["pending"], shown["orphans"], shown["clean"]) == ([victim], [orphan], False)
     assert index.sync([SAMPLES]).unchanged == 5
     assert index.check() == whole
 
 
-def test_check_finds_damage_and_says_to_rebuild(open_index):
+def test_check_finds_damage_and_says_to_rebuild(open_index, store_dir):
     index = open_index()
     index.sync([SAMPLES])
     chunks = index.raw_collections()["chunks"]
@@ -61,3 +86,7 @@ def test_check_finds_damage_and_says_to_rebuild(open_index):
     problems = damaged.problems()
     assert len(problems) == 3 and sum("--rebuild" in p for p in problems) == 2
     assert any("keyword index" in p for p in problems)
+    run = _status_check(store_dir)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "check:           DAMAGED" in run.stdout
+    assert all(f"  - {p}" in run.stdout for p in problems)

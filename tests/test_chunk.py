@@ -193,6 +193,7 @@ def test_corpus_chunks_with_a_word_counter(shared_articles: Path):
         assert_chunks(text, spans, words, 64)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_corpus_chunks_fit_the_models_own_tokenizer(shared_articles: Path, model_tokens: Counter):
     texts = _corpus(shared_articles)

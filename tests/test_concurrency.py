@@ -1,19 +1,19 @@
 """Readers during writes: four threads keep asking while a large sync runs in the same process
-(as on the web page during an upload). Every question is answered, none fails, and every cited
-passage is an exact slice of a committed article."""
+(as on the web page during an upload). Every question is answered, none fails, every cited
+passage is an exact slice of a committed article, and questions really are answered while the
+writer holds the store's write lock: the writer waits, lock held, until one has been."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant, Settings
-from tests.conftest import SAMPLES
-from tests.helpers import consistency
+from index.types import StoreCheck
+from tests.helpers import SAMPLES, write_lock_held
 
 QUESTIONS = [
     "Why did Japan attend the Madrid summit?",
@@ -53,12 +53,18 @@ def test_four_readers_during_a_large_sync(tmp_path, open_index):
     index.sync([SAMPLES])
     assistant = Assistant(index, Settings(store=tmp_path))
     bulk = _bulk(tmp_path / "bulk", 60)
-    done = threading.Event()
-    answered: list[int] = [0] * 4
+    writing = threading.Event()  # the sync reported progress: it holds the write lock
+    overlapped = threading.Event()  # a question was answered wholly while the lock was held
+    synced = threading.Event()
+    asked_after = [threading.Event() for _ in QUESTIONS]
+    answered = [0] * len(QUESTIONS)
     failures: list[str] = []
+    writer_waited: list[bool] = []
 
     def reader(n: int) -> None:
-        while not done.is_set():
+        while not asked_after[n].is_set():
+            after = synced.is_set()
+            inside = writing.is_set() and not after
             try:
                 answer = assistant.ask(QUESTIONS[n])
                 for c in answer.citations:
@@ -68,23 +74,30 @@ def test_four_readers_during_a_large_sync(tmp_path, open_index):
                     assert article.text[c.start : c.end] == c.passage
                     assert article.text[c.quote_start : c.quote_end] == c.quote
                 answered[n] += 1
-                time.sleep(0.1)
+                # one sync holds the lock from its first progress report to its return
+                if inside and write_lock_held(index.folder):
+                    overlapped.set()
             except Exception as exc:  # any failure is a finding
                 failures.append(f"{QUESTIONS[n]}: {exc!r}")
+            if after:
+                asked_after[n].set()
 
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
+    def progress(article_id: str, done: int, total: int) -> None:
+        if not writing.is_set():
+            writing.set()
+            writer_waited.append(overlapped.wait(timeout=300))
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(len(QUESTIONS))]
     for t in threads:
         t.start()
-    began = time.perf_counter()
-    report = index.sync([bulk])
-    while time.perf_counter() - began < 5:  # keep asking a little after the sync as well
-        time.sleep(0.2)
-    done.set()
+    report = index.sync([bulk], progress=progress)
+    synced.set()  # each reader asks once more, after the sync
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads)
+    assert writer_waited == [True], "no question was answered while the writer held the lock"
     assert report.added == 60 and report.failed == 0
     assert failures == []
     assert all(n > 0 for n in answered), answered
-    facts = consistency(index)
-    assert facts["orphans"] == [] and facts["duplicates"] == [] and facts["missing"] == []
-    assert facts["keyword_matches_vectors"]
+    check = index.check()
+    assert check == StoreCheck(articles=65, chunks=index.stats().chunks), check.problems()

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
-
-MADRID = "Why did Japan attend the Madrid summit?"
+from tests.helpers import MADRID, ROOT, SAMPLES
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

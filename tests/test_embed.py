@@ -22,6 +22,7 @@ def torch_embedder() -> Embedder:
     return emb
 
 
+@pytest.mark.slow
 def test_torch_and_int8_vectors_agree(torch_embedder, embedder):
     fp32, int8 = torch_embedder.embed(TEXTS), embedder.embed(TEXTS)
     assert fp32.shape == int8.shape == (3, 384)
@@ -32,6 +33,7 @@ def test_torch_and_int8_vectors_agree(torch_embedder, embedder):
     assert (across.argmax(axis=1) == np.arange(3)).all()  # and closer to itself than to others
 
 
+@pytest.mark.slow
 def test_counting_long_text_prints_no_model_warning(torch_embedder, embedder, capfd):
     long_text = " ".join(["The summit ended on Thursday after three days of talks."] * 80)
     counts = torch_embedder.count_tokens([long_text])

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, QuestionError, Settings
-from tests.conftest import SAMPLES
-from tests.helpers import consistency
+from index.types import StoreCheck
+from tests.helpers import SAMPLES
 
 
 def _nasty_folder(folder: Path, outside: Path) -> dict[str, str]:
@@ -95,7 +95,7 @@ def test_nasty_files_get_named_errors_and_nothing_stored_is_lost(tmp_path, open_
     stats = index.stats()
     assert stats.articles == 5 + 600 - 7 + 2  # samples, good jsonl lines, html, unicode file
     assert not any("Secret" in r.title for r in index.records().values())
-    assert consistency(index)["orphans"] == []
+    assert index.check() == StoreCheck(articles=stats.articles, chunks=stats.chunks)
     html = next(r for r in index.records().values() if r.path.endswith("scripts.html"))
     assert "pwned" not in index.article(html.id).text
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from index import IndexSettings, StoreLockedError, StoreMismatchError
-from tests.conftest import ROOT, SAMPLES
-from tests.helpers import consistency
+from index.types import StoreCheck
+from tests.helpers import ROOT, SAMPLES
 
 
 @pytest.fixture
@@ -29,10 +29,8 @@ def test_sync_indexes_samples_with_exact_offsets(open_index, articles):
     assert report.failed == 0, report.errors
     assert report.added == 5 and report.updated == 0
     assert 0 < report.embed_seconds < report.seconds
-    facts = consistency(index)
-    assert facts["articles"] == 5
-    assert facts["orphans"] == [] and facts["missing"] == [] and facts["duplicates"] == []
-    assert facts["keyword_matches_vectors"] and facts["journal"] == []
+    check = index.check()
+    assert check == StoreCheck(articles=5, chunks=index.stats().chunks), check.problems()
     for record in index.records().values():
         article = index.article(record.id)
         chunks = index.chunks(record.id)
@@ -90,8 +88,8 @@ def test_changed_article_replaces_all_its_old_chunks(open_index, articles):
     assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
     new_record = index.records()[article_id]
     assert new_record.content_hash != old_record.content_hash
-    facts = consistency(index)
-    assert facts["orphans"] == [] and facts["duplicates"] == [] and facts["missing"] == []
+    check = index.check()
+    assert check == StoreCheck(articles=5, chunks=index.stats().chunks), check.problems()
     hits = index.keyword_search("zebra crossing melted", 3)
     assert hits and hits[0].chunk.article_id == article_id
 
@@ -122,15 +120,15 @@ def test_writer_killed_after_switching_records_is_completed_by_next_sync(
         index.sync([articles])
     monkeypatch.undo()
     reader = open_index()  # opened in the killed state: its keyword side follows the records
-    assert reader._store.journal() == [article_id]
-    assert consistency(reader)["keyword_matches_vectors"]
+    check = reader.check()
+    assert check.pending == (article_id,) and check.orphans == ()  # the old chunks went first
+    assert check.consistent, check.problems()  # the keyword side follows the switched record
     assert reader.keyword_search("zebra crossing melted", 1)[0].chunk.article_id == article_id
     writer = open_index()
     report = writer.sync([articles])
     assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
-    facts = consistency(writer)
-    assert facts["orphans"] == [] and facts["missing"] == [] and facts["journal"] == []
-    assert facts["keyword_matches_vectors"]
+    check = writer.check()
+    assert check == StoreCheck(articles=5, chunks=writer.stats().chunks), check.problems()
 
 
 def test_files_unchanged_since_the_last_sync_are_not_read_again(open_index, articles, monkeypatch):
@@ -191,8 +189,7 @@ def test_prune_removes_articles_whose_files_are_gone(open_index, articles):
     (articles / "interest-rates.json").unlink()
     report = index.sync([articles], prune=True)
     assert report.removed == 2
-    assert index.stats().articles == 3
-    assert consistency(index)["orphans"] == []
+    assert index.check() == StoreCheck(articles=3, chunks=index.stats().chunks)
     assert index.keyword_search("Federal Reserve inflation", 5) == []
 
 
@@ -210,7 +207,7 @@ def test_remove_by_id(open_index, articles):
     index.sync([articles])
     assert index.remove(["sample-fed-2022-06-15", "no-such-id"]) == 1
     assert "sample-fed-2022-06-15" not in index.records()
-    assert consistency(index)["orphans"] == []
+    assert index.check() == StoreCheck(articles=4, chunks=index.stats().chunks)
 
 
 def test_bad_files_are_reported_and_the_rest_indexed(open_index, articles):
@@ -255,8 +252,7 @@ def test_store_refuses_other_chunk_settings_and_rebuild_switches(open_index, art
     reopened = open_index(IndexSettings(chunk_tokens=100))
     stats = reopened.stats()
     assert stats.articles == 5 and stats.chunks > before
-    facts = consistency(reopened)
-    assert facts["orphans"] == [] and facts["missing"] == []
+    assert reopened.check() == StoreCheck(articles=5, chunks=stats.chunks)
 
 
 def test_second_writer_stops_naming_the_holder(open_index, articles, store_dir):

@@ -101,6 +101,7 @@ def test_unusable_llm_settings_say_what_to_change(url: str, says: str):
         make_llm(settings(url))
 
 
+@pytest.mark.slow
 def test_stream_yields_deltas_that_join_to_the_complete_text(llm_server: str):
     llm = make_llm(settings(llm_server))
     assert isinstance(llm, ServerLLM)
@@ -111,6 +112,7 @@ def test_stream_yields_deltas_that_join_to_the_complete_text(llm_server: str):
     assert "".join(deltas) == llm.complete(messages)
 
 
+@pytest.mark.slow
 def test_check_accepts_the_served_alias_with_or_without_v1(llm_server: str):
     for url in (llm_server, llm_server + "/v1"):
         llm = make_llm(settings(url))
@@ -118,12 +120,14 @@ def test_check_accepts_the_served_alias_with_or_without_v1(llm_server: str):
         assert llm.model_label == f"smollm2 at {url}"
 
 
+@pytest.mark.slow
 def test_check_adopts_the_only_model_when_none_is_set(llm_server: str):
     llm = make_llm(settings(llm_server, model=""))
     llm.check()
     assert llm.model_label == f"smollm2 at {llm_server}"
 
 
+@pytest.mark.slow
 def test_check_names_a_model_the_server_does_not_have(llm_server: str):
     llm = make_llm(settings(llm_server, model="gpt-4o"))
     with pytest.raises(LLMError) as caught:
@@ -142,6 +146,7 @@ def test_a_port_nobody_listens_on_cannot_be_reached():
         list(llm.stream([{"role": "user", "content": "hi"}]))
 
 
+@pytest.mark.slow
 def test_wrong_api_path_gives_a_404_message_naming_url_and_model(llm_server: str):
     llm = make_llm(settings(llm_server + "/nope"))
     llm.check()  # GET /nope/models is 404: the server keeps no list there, nothing to check
@@ -149,12 +154,14 @@ def test_wrong_api_path_gives_a_404_message_naming_url_and_model(llm_server: str
         llm.complete([{"role": "user", "content": "hi"}])
 
 
+@pytest.mark.slow
 def test_a_server_slower_than_the_timeout_says_so(llm_server: str):
     llm = make_llm(settings(llm_server, timeout=0.01))
     with pytest.raises(LLMError, match=r"did not answer within 0\.01s.*ASSISTANT_LLM__TIMEOUT"):
         list(llm.stream([{"role": "user", "content": "Write a long poem about the sea."}]))
 
 
+@pytest.mark.slow
 def test_a_prompt_beyond_the_context_is_an_error_not_an_empty_answer(throwaway_llm_server: str):
     llm = make_llm(settings(throwaway_llm_server))
     # llama-cpp-python's server either refuses (HTTP 400) or drops the stream and dies.
@@ -162,6 +169,7 @@ def test_a_prompt_beyond_the_context_is_an_error_not_an_empty_answer(throwaway_l
         list(llm.stream([{"role": "user", "content": "word " * 3000}]))
 
 
+@pytest.mark.slow
 def test_generated_answer_comes_out_of_checking_well_formed(llm_server: str, embedder):
     llm = make_llm(settings(llm_server, max_tokens=96))
     raw = "".join(llm.stream(ask()))
@@ -171,6 +179,7 @@ def test_generated_answer_comes_out_of_checking_well_formed(llm_server: str, emb
     assert_well_formed(text, sentences, citations)
 
 
+@pytest.mark.slow
 def test_injected_article_cannot_fake_sources_or_citations(llm_server: str, embedder):
     messages = ask("What happened at the ferry terminal? Cite source 7.")
     prompt = messages[1]["content"]
@@ -188,6 +197,7 @@ def test_injected_article_cannot_fake_sources_or_citations(llm_server: str, embe
     assert not any(s.supported for s in leaked)
 
 
+@pytest.mark.slow
 def test_gguf_file_runs_in_process(smollm2_gguf: Path):
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (pip install 'news-assistant[llm]')")

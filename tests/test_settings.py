@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant import Settings
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _env_names(model: type[BaseModel], prefix: str = "ASSISTANT_") -> list[str]:

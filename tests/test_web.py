@@ -1,19 +1,17 @@
 """The web page as a program uses it: a real `python app.py` in a subprocess, driven through
-gradio_client and plain HTTP. Two servers start once for the module (the sample articles with a
-small upload limit; an empty store behind a password); nothing is faked."""
+gradio_client and plain HTTP. Three servers start once for the module: the sample articles
+(only asked), the same behind a small upload limit (changed by the upload tests), and an empty
+store behind a password. Nothing is faked."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,132 +19,25 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AuthenticationError
 
-from tests.conftest import ROOT, SAMPLES
-from tests.helpers import free_port, wait_http
+from tests.helpers import MADRID, ROOT, SAMPLES, free_port, write_lock_held
+from tests.web_server import App, Server, app_env
 
-QUESTION = "Why did Japan attend the Madrid summit?"
 UPLOAD_LIMIT_MB = 0.05
-START_TIMEOUT = 180.0  # the model load takes ~10 s, much more on a busy machine
-
-
-@dataclass
-class App:
-    url: str
-    store: Path
-    articles: Path
-    log: Path
-
-
-def app_env(**extra: str) -> dict[str, str]:
-    """The environment of a served app: no telemetry, offline, no stray ASSISTANT_ settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(
-        GRADIO_ANALYTICS_ENABLED="False",
-        ANONYMIZED_TELEMETRY="False",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        TOKENIZERS_PARALLELISM="false",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
-def model_cache(tmp_path_factory) -> dict[str, str]:
-    """Settings that share one prepared copy of the embedding model among the test servers.
-
-    The store caches its own export of the model by default; each fresh test store would
-    otherwise pay for it again. Made once per session, by indexing one sample with the CLI.
-    """
-    folder = tmp_path_factory.getbasetemp() / "model-cache"
-    env = {"ASSISTANT_INDEX__MODEL_CACHE": str(folder)}
-    if not (folder / ".ready").exists():
-        store = tmp_path_factory.mktemp("warm-store")
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "assistant",
-                "index",
-                str(SAMPLES / "heatwave-europe.txt"),
-                "--store",
-                str(store),
-                "--quiet",
-            ],
-            cwd=ROOT,
-            env=app_env(**env),
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT,
-        )
-        assert done.returncode == 0, done.stderr
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / ".ready").touch()
-    return env
-
-
-class Server:
-    """`python app.py --store <folder>/store --port <free> ARGS` in a subprocess."""
-
-    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        self.app = App(
-            f"http://127.0.0.1:{port}/",
-            folder / "store",
-            folder / "articles",
-            folder / f"server-{port}.log",
-        )
-        command = [sys.executable, str(ROOT / "app.py"), "--store", str(self.app.store)]
-        with self.app.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [*command, "--port", str(port), *args],
-                cwd=ROOT,
-                env=env or app_env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def ready(self) -> App:
-        try:
-            wait_http(self.app.url, START_TIMEOUT, self.proc)
-        except (RuntimeError, TimeoutError) as exc:
-            self.stop()
-            raise AssertionError(f"{exc}\n--- server log ---\n{self.app.log.read_text()}") from None
-        return self.app
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@contextmanager
-def serving(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[App]:
-    server = Server(folder, *args, env=env)
-    try:
-        yield server.ready()
-    finally:
-        server.stop()
+UPLOAD_LIMIT = {"ASSISTANT_WEB__MAX_UPLOAD_MB": str(UPLOAD_LIMIT_MB)}
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
-    """The sample articles with a small upload limit, and an empty store behind a password;
-    started together so that their model loads overlap."""
+    """The sample articles, the same with a small upload limit, and an empty store behind a
+    password; started together so that their model loads overlap."""
     root = tmp_path_factory.mktemp("web")
-    articles = root / "samples" / "articles"
-    shutil.copytree(SAMPLES, articles)
-    shared = model_cache(tmp_path_factory)
-    env = app_env(ASSISTANT_WEB__MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB), **shared)
-    started = {
-        "samples": Server(root / "samples", "--articles", str(articles), env=env),
-        "locked": Server(root / "locked", "--auth", "reader:s3cret", env=app_env(**shared)),
-    }
+    started = {}
     try:
+        for name, env in (("samples", app_env()), ("uploads", app_env(**UPLOAD_LIMIT))):
+            shutil.copytree(SAMPLES, root / name / "articles")
+            articles = str(root / name / "articles")
+            started[name] = Server(root / name, "--articles", articles, env=env)
+        started["locked"] = Server(root / "locked", "--auth", "reader:s3cret")
         yield started
     finally:
         for server in started.values():
@@ -155,7 +46,14 @@ def servers(tmp_path_factory) -> Iterator[dict[str, Server]]:
 
 @pytest.fixture(scope="module")
 def app(servers) -> App:
+    """The sample articles; the tests only ask (and re-index what they add)."""
     return servers["samples"].ready()
+
+
+@pytest.fixture(scope="module")
+def uploads(servers) -> App:
+    """The sample articles and whatever the upload tests add."""
+    return servers["uploads"].ready()
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +66,11 @@ def client(app: App) -> Client:
     return Client(app.url, verbose=False)
 
 
+@pytest.fixture(scope="module")
+def uploader(uploads: App) -> Client:
+    return Client(uploads.url, verbose=False)
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -176,8 +79,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 # -- answers ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_ask_cites_exact_sentences_of_the_madrid_article(client):
-    answer = client.predict(QUESTION, api_name="/ask")
+    answer = client.predict(MADRID, api_name="/ask")
     assert answer["answered"] and answer["mode"] == "extractive"
     assert answer["citations"], answer
     source_text = (SAMPLES / "madrid-nato-summit.md").read_text(encoding="utf-8")
@@ -190,23 +94,26 @@ def test_ask_cites_exact_sentences_of_the_madrid_article(client):
     assert set(answer) >= {"question", "text", "citations", "sentences", "standalone_question"}
 
 
+@pytest.mark.slow
 def test_ask_applies_source_and_date_filters(client):
-    science = client.predict(QUESTION, sources="Sample Science Desk", api_name="/ask")
+    science = client.predict(MADRID, sources="Sample Science Desk", api_name="/ask")
     assert {c["source"] for c in science["citations"]} <= {"Sample Science Desk"}
     later = client.predict(
-        QUESTION, "Sample Wire, Sample Science Desk", "2023-01-01", api_name="/ask"
+        MADRID, "Sample Wire, Sample Science Desk", "2023-01-01", api_name="/ask"
     )
     assert not later["answered"] and later["citations"] == []
-    listed = client.predict(QUESTION, sources=["Sample Wire"], until="2022-12-31", api_name="/ask")
+    listed = client.predict(MADRID, sources=["Sample Wire"], until="2022-12-31", api_name="/ask")
     assert listed["answered"] and {c["source"] for c in listed["citations"]} == {"Sample Wire"}
 
 
+@pytest.mark.slow
 def test_bad_date_is_a_clear_error_not_a_traceback(client):
     with pytest.raises(Exception, match="YYYY-MM-DD") as caught:
-        client.predict(QUESTION, since="30/06/2022", api_name="/ask")
+        client.predict(MADRID, since="30/06/2022", api_name="/ask")
     assert "Traceback" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_index_status_reports_the_samples(client):
     status = client.predict(api_name="/index_status")
     assert status["articles"] == 5
@@ -215,6 +122,7 @@ def test_index_status_reports_the_samples(client):
     assert "Sample Wire" in status["sources"] and status["last_sync"]
 
 
+@pytest.mark.slow
 def test_page_is_served_without_outside_requests(app):
     page = httpx.get(app.url, timeout=30).text
     assert "News assistant" in page
@@ -222,7 +130,8 @@ def test_page_is_served_without_outside_requests(app):
 
 
 # -- uploads ----------------------------------------------------------------------------------
-def test_uploaded_article_is_searchable_at_once(client, tmp_path):
+@pytest.mark.slow
+def test_uploaded_article_is_searchable_at_once(uploader, tmp_path):
     path = write(
         tmp_path,
         "penguins.txt",
@@ -230,39 +139,41 @@ def test_uploaded_article_is_searchable_at_once(client, tmp_path):
         "settled in Oslo harbour, surprising fishermen. Marine biologists said the penguins "
         "had escaped from a wildlife park in Bergen during a storm.\n",
     )
-    report = client.predict([handle_file(str(path))], api_name="/upload_articles")
+    report = uploader.predict([handle_file(str(path))], api_name="/upload_articles")
     assert [f["status"] for f in report["files"]] == ["indexed"], report
     assert report["added"] == 1
-    answer = client.predict("Where did the penguins escape from?", api_name="/ask")
+    answer = uploader.predict("Where did the penguins escape from?", api_name="/ask")
     assert answer["answered"]
     assert any("wildlife park in Bergen" in c["quote"] for c in answer["citations"])
     assert answer["citations"][0]["title"] == "Penguins settle in Oslo harbour"
 
 
-def test_upload_names_cannot_leave_the_uploads_folder(app, client):
+@pytest.mark.slow
+def test_upload_names_cannot_leave_the_uploads_folder(uploads, uploader):
     body = b"Council budget row\n\nThe council of Tromso argued about the snow budget on Monday.\n"
     sent = httpx.post(
-        app.url + "gradio_api/upload",
+        uploads.url + "gradio_api/upload",
         files=[("files", ("../../evil.txt", body, "text/plain"))],
         timeout=30,
     )
     sent.raise_for_status()
     uploaded = sent.json()[0]
     file = {"path": uploaded, "orig_name": "../../evil.txt", "meta": {"_type": "gradio.FileData"}}
-    report = client.predict([file], api_name="/upload_articles")
+    report = uploader.predict([file], api_name="/upload_articles")
     assert report["files"][0]["status"] == "indexed", report
     assert report["files"][0]["saved_as"] == "uploads/evil.txt"
-    assert (app.store / "uploads" / "evil.txt").read_bytes() == body
-    for outside in (app.store.parent / "evil.txt", app.store.parent.parent / "evil.txt"):
+    assert (uploads.store / "uploads" / "evil.txt").read_bytes() == body
+    for outside in (uploads.store.parent / "evil.txt", uploads.store.parent.parent / "evil.txt"):
         assert not outside.exists()
 
 
-def test_upload_problems_are_listed_per_file(client, app, tmp_path):
+@pytest.mark.slow
+def test_upload_problems_are_listed_per_file(uploader, uploads, tmp_path):
     wrong_type = write(tmp_path, "notes.docx", "not an article format")
     too_big = write(tmp_path, "huge.txt", "Huge\n\n" + "All work and no play. " * 4000)
     broken = write(tmp_path, "broken.json", '{"title": "Half a record", "text": ')
     fine = write(tmp_path, "fine.md", "# Fine article\n\nA perfectly fine article about kites.\n")
-    report = client.predict(
+    report = uploader.predict(
         [handle_file(str(p)) for p in (wrong_type, too_big, broken, fine)],
         api_name="/upload_articles",
     )
@@ -273,11 +184,12 @@ def test_upload_problems_are_listed_per_file(client, app, tmp_path):
     assert "MB limit" in by_name["huge.txt"]["reason"]
     assert by_name["broken.json"]["status"] == "failed" and by_name["broken.json"]["reason"]
     assert by_name["fine.md"]["status"] == "indexed"
-    kept = sorted(p.name for p in (app.store / "uploads").iterdir())
+    kept = sorted(p.name for p in (uploads.store / "uploads").iterdir())
     assert "fine.md" in kept and "broken.json" not in kept and "huge.txt" not in kept
 
 
-def test_questions_are_answered_while_an_upload_indexes(client, app, tmp_path):
+@pytest.mark.slow
+def test_questions_are_answered_while_an_upload_indexes(uploads, uploader, tmp_path):
     records = [
         {
             "id": f"bulk-{i}",
@@ -287,32 +199,40 @@ def test_questions_are_answered_while_an_upload_indexes(client, app, tmp_path):
             "source": "Bulk Wire",
             "published": "2022-08-01",
         }
-        for i in range(120)
+        for i in range(300)
     ]
-    bulk = write(tmp_path, "bulk.jsonl", "\n".join(json.dumps(r) for r in records) + "\n")
+    bulk = [  # files under the upload limit, indexed by one sync
+        write(tmp_path, f"bulk-{n}.jsonl", "".join(json.dumps(r) + "\n" for r in records[n::3]))
+        for n in range(3)
+    ]
     result: dict = {}
 
     def upload() -> None:
-        result["report"] = Client(app.url, verbose=False).predict(
-            [handle_file(str(bulk))], api_name="/upload_articles"
+        result["report"] = Client(uploads.url, verbose=False).predict(
+            [handle_file(str(path)) for path in bulk], api_name="/upload_articles"
         )
 
     thread = threading.Thread(target=upload)
     thread.start()
-    answered = 0
+    answered = during = 0
     while thread.is_alive() or answered < 2:
-        answer = client.predict(QUESTION, api_name="/ask")
+        # the upload's one sync holds the write lock from before this question to after it
+        inside = write_lock_held(uploads.store)
+        answer = uploader.predict(MADRID, api_name="/ask")
         assert answer["answered"] and answer["citations"]
         answered += 1
-        time.sleep(0.05)
+        if inside and write_lock_held(uploads.store):
+            during += 1
     thread.join()
-    assert result["report"]["added"] == 120, result["report"]
-    answer = client.predict(
+    assert result["report"]["added"] == 300, result["report"]
+    assert during >= 1, f"none of {answered} questions was answered while the upload indexed"
+    answer = uploader.predict(
         "How many fishing boats did the harbour master of port 119 count?", api_name="/ask"
     )
     assert any(c["article_id"] == "bulk-119" for c in answer["citations"]), answer
 
 
+@pytest.mark.slow
 def test_reindex_syncs_the_article_folders_with_pruning(client, app):
     extra = write(
         app.articles, "kites.txt", "Kite festival\n\nA kite festival drew crowds to Rome.\n"
@@ -397,6 +317,7 @@ def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.slow
 def test_unusable_store_and_folders_end_in_one_line(tmp_path):
     (tmp_path / "store" / "chroma").mkdir(parents=True)
     (tmp_path / "store" / "chroma" / "chroma.sqlite3").write_bytes(b"this is not sqlite" * 64)
@@ -423,9 +344,10 @@ def test_unusable_store_and_folders_end_in_one_line(tmp_path):
         assert name != "nowhere" or "nowhere" in stderr
 
 
+@pytest.mark.slow
 def test_password_protects_the_page_and_the_api(locked):
     assert httpx.get(locked.url + "config", timeout=30).status_code == 401
-    call = httpx.post(locked.url + "gradio_api/call/ask", json={"data": [QUESTION]}, timeout=30)
+    call = httpx.post(locked.url + "gradio_api/call/ask", json={"data": [MADRID]}, timeout=30)
     assert call.status_code == 401
     with pytest.raises(AuthenticationError):
         Client(locked.url, verbose=False)

@@ -1,0 +1,88 @@
+"""The web page served for tests: a real `python app.py` in a subprocess on a free port.
+
+Used by `tests/test_web.py` (through gradio_client and plain HTTP) and `tests/test_browser.py`
+(through Chromium). Every server shares the session's int8 export of the embedding model (see
+`tests/conftest.py`): two servers starting at once take turns preparing it (`index.onnx` locks
+the cache), so no warm-up run is needed. Not here: the tests themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.environment import DEFAULTS
+from tests.helpers import ROOT, free_port, wait_http
+
+START_TIMEOUT = 180.0  # the model load takes ~10 s, much more on a busy machine
+
+
+@dataclass
+class App:
+    url: str
+    store: Path
+    articles: Path
+    log: Path
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    """The environment of a served app: the product's defaults (no telemetry, offline), the
+    shared model cache, and no other stray ASSISTANT_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(DEFAULTS, PYTHONUNBUFFERED="1")
+    env["ASSISTANT_INDEX__MODEL_CACHE"] = os.environ["ASSISTANT_INDEX__MODEL_CACHE"]
+    env.update(extra)
+    return env
+
+
+class Server:
+    """`python app.py --store <folder>/store --port <free> ARGS` in a subprocess."""
+
+    def __init__(self, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.app = App(
+            f"http://127.0.0.1:{port}/",
+            folder / "store",
+            folder / "articles",
+            folder / f"server-{port}.log",
+        )
+        command = [sys.executable, str(ROOT / "app.py"), "--store", str(self.app.store)]
+        with self.app.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [*command, "--port", str(port), *args],
+                cwd=ROOT,
+                env=env or app_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def ready(self) -> App:
+        try:
+            wait_http(self.app.url, START_TIMEOUT, self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise AssertionError(f"{exc}\n--- server log ---\n{self.app.log.read_text()}") from None
+        return self.app
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextmanager
+def serving(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[App]:
+    server = Server(folder, *args, env=env)
+    try:
+        yield server.ready()
+    finally:
+        server.stop()
