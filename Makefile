@@ -2,6 +2,7 @@
 # make test       installs dev dependencies and the browser, runs lint, types and the whole test
 #                 suite in a random order (pytest-randomly); `make test SEED=N` repeats an order
 # make test-fast  the inner loop: lint, types and the tests not marked slow (under 2 minutes)
+# make reader     trains the reader model again from ../shared/data (see training/reader.py)
 # All are idempotent: a second run reuses .venv and starts working within seconds.
 
 PYTHON ?= python3.11
@@ -15,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint install install-dev browser screenshot clean
+.PHONY: run test test-fast lint reader install install-dev browser screenshot clean
 
 run: $(VENV)/.installed
 	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
@@ -55,8 +56,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,train]'
 	touch $@
+
+$(VENV)/.installed-train: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[train]'
+	touch $@
+
+# The reader model shipped in assistant/models/reader/, trained again from ../shared/data and the
+# bundled embedding model (seeded; about 30 minutes on 2 cores); its manifest says what it reached.
+reader: $(VENV)/.installed-train
+	$(BIN)/python training/reader.py
 
 # Debian's Chromium for the browser tests (Playwright drives it through executable_path).
 browser:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from assistant import extractive, followup
 from assistant.errors import QuestionError, StoreError
 from assistant.passage import Passage
+from assistant.reader import Reader, sentence_texts
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer
@@ -48,12 +49,17 @@ class Assistant:
         settings: Settings,
         llm: LLMClient | None = None,
         prompts: Prompts | None = None,
+        reader: Reader | None = None,
     ) -> None:
         """`llm`: answers are written by it (with `prompts`, the files in `prompts/` when not
-        given); None: extractive answers."""
+        given); None: extractive answers. `reader`: the shipped one when `answer.reader` is on
+        and none is given."""
         self.index = index
         self.settings = settings
-        self.retriever = Retriever(index, settings.retrieval)
+        if reader is None and settings.answer.reader:
+            reader = Reader()
+        self.reader = reader
+        self.retriever = Retriever(index, settings.retrieval, reader)
         self.llm = llm
         if llm is not None and prompts is None:
             from assistant.prompts import load_prompts
@@ -130,11 +136,14 @@ class Assistant:
         standalone = self._standalone(question, history)
         passages = self.retriever.passages(standalone, chosen, top_k)
         if self.llm is not None and self.prompts is not None and passages:
+            passages = self._read_first(standalone, passages)
             yield from self._stream_llm(
                 self.llm, self.prompts, question, standalone, passages, began
             )
             return
-        extract = extractive.choose(standalone, passages, self.index.embed, self.settings.answer)
+        extract = extractive.choose(
+            standalone, passages, self.index.embed, self.settings.answer, self.reader
+        )
         text, sentences, citations = extractive.compose(extract, question)
         for sentence in sentences:
             yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
@@ -198,6 +207,18 @@ class Assistant:
             model=self.model_label,
             seconds=round(time.perf_counter() - began, 4),
         )
+
+    def _read_first(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """The passages in the order of the reader's best sentence in each (an LLM reads the
+        first ones most closely, and `_fit_context` drops from the end)."""
+        if self.reader is None:
+            return passages
+        best = [
+            max(self.reader.probabilities(question, sentence_texts(p.text)), default=0.0)
+            for p in passages
+        ]
+        order = sorted(range(len(passages)), key=lambda i: (-best[i], i))
+        return [passages[i] for i in order]
 
     def _fit_context(self, passages: list[Passage], prompts: Prompts) -> list[Passage]:
         """Keep the prompt within the model's context window (an overflow kills some servers).

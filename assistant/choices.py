@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant import extractive
 from assistant.passage import Passage
+from assistant.reader import Reader
 from index import ArticleIndex, Tokenizer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -47,6 +48,8 @@ def pick_choice(
     choices: Sequence[str],
     passages: Sequence[Passage],
     embed: Callable[[list[str]], np.ndarray],
+    reader: Reader | None = None,
+    reader_share: float = 0.5,
 ) -> int | None:
     """The index of the choice best supported by the passages' sentences, None to abstain.
 
@@ -54,8 +57,9 @@ def pick_choice(
     distinctive words (stemmed, stop words and words of the question left out, unless nothing
     else remains) found in the sentence, times the cosine similarity of the sentence to the
     question answered by that choice (the question followed by the choice; negative counts as
-    0). A choice scores its best sentence; ties are broken by the sum over all sentences. No
-    support at all, or a tie on both, abstains (counted as wrong).
+    0). With a `reader`, `reader_share` of the fit is instead the reader's probability that
+    the sentence holds the answer to the question. A choice scores its best sentence; ties are
+    broken by the sum over all sentences. No support at all, or a tie on both, abstains.
     """
     sentences = [c.text for c in extractive.candidates(passages)]
     if not sentences or not choices:
@@ -67,7 +71,11 @@ def pick_choice(
         return None
     vectors = embed([f"{question} {c}" for c in choices] + [sentences[i] for i in used])
     answered, found = vectors[: len(choices)], vectors[len(choices) :]
-    support = cover[:, used] * np.clip(answered @ found.T, 0.0, None)
+    fit = np.clip(answered @ found.T, 0.0, None)
+    if reader is not None and reader_share > 0:
+        reads = reader.probabilities(question, [sentences[i] for i in used])
+        fit = (1 - reader_share) * fit + reader_share * reads[None, :]
+    support = cover[:, used] * fit
     keys = [(float(row.max()), round(float(row.sum()), 9)) for row in support]
     best = max(range(len(choices)), key=lambda i: keys[i])
     if keys[best][0] <= 0 or sum(1 for k in keys if k == keys[best]) > 1:

@@ -198,7 +198,14 @@ def run_one(assistant: Assistant, q: EvalQuestion, store_ids: set[str]) -> Quest
         )
     if q.choices:
         evidence = whole_articles(assistant.index, passages)
-        pick = pick_choice(answer.standalone_question, q.choices, evidence, assistant.index.embed)
+        pick = pick_choice(
+            answer.standalone_question,
+            q.choices,
+            evidence,
+            assistant.index.embed,
+            assistant.reader,
+            assistant.settings.answer.choice_reader_share,
+        )
         gold = {normalise_answer(a) for a in q.answers}
         scorable = any(normalise_answer(c) in gold for c in q.choices)
         right = pick is not None and normalise_answer(q.choices[pick]) in gold
@@ -294,6 +301,7 @@ def describe_settings(assistant: Assistant) -> dict[str, Any]:
     s = assistant.settings
     return {
         "answers": assistant.mode,
+        "reader": s.answer.reader,
         "llm_model": assistant.model_label,
         "retrieval_mode": s.retrieval.mode,
         **s.retrieval.model_dump(exclude={"mode"}),

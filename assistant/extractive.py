@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.passage import Passage
+from assistant.reader import Reader
 from assistant.settings import AnswerSettings
 from assistant.types import AnswerSentence, Citation
 from index import Tokenizer, split_sentences
@@ -95,6 +96,8 @@ class Candidate:
 
     answer_type: float = 0.0
     position: float = 0.0
+    answers: float = 0.0  # the reader's probability that the sentence holds the answer
+    reading: float = 0.0  # its bonus: `reader_weight` x `answers`
 
     @property
     def similarity(self) -> float:
@@ -103,7 +106,7 @@ class Candidate:
 
     @property
     def relevance(self) -> float:
-        return self.similarity + self.answer_type + self.position
+        return self.similarity + self.answer_type + self.position + self.reading
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,14 @@ def choose(
     passages: Sequence[Passage],
     embed: Callable[[list[str]], np.ndarray],
     settings: AnswerSettings,
+    reader: Reader | None = None,
 ) -> Extract:
-    """Pick up to `max_sentences` relevant, non-repeating sentences from the passages."""
+    """Pick up to `max_sentences` relevant, non-repeating sentences from the passages.
+
+    With a `reader`, every sentence is read first: its probability of holding the answer adds
+    to its relevance, and when no sentence reaches `reader_floor` the articles are taken not
+    to answer.
+    """
     q_terms = set(_tokenize(question))
     wanted = expected_answer(question)
     pool = [
@@ -146,6 +155,12 @@ def choose(
     ]
     if not pool:
         return Extract(False, ())
+    if reader is not None:
+        probabilities = reader.probabilities(question, [c.text for c in pool])
+        pool = [
+            replace(c, answers=float(p), reading=settings.reader_weight * float(p))
+            for c, p in zip(pool, probabilities, strict=True)
+        ]
     if 0 < settings.max_candidates < len(pool):
         pool = _shortlist(pool, settings.max_candidates)
     vectors = embed([question] + [c.text for c in pool])
@@ -153,7 +168,8 @@ def choose(
     meaning = sv @ q
     scored = [replace(c, meaning=float(meaning[i])) for i, c in enumerate(pool)]
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
-    if scored[best].similarity < settings.min_relevance:
+    unread = reader is not None and max(c.answers for c in scored) < settings.reader_floor
+    if scored[best].similarity < settings.min_relevance or unread:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
     floor = max(settings.min_relevance, settings.keep_share * scored[best].relevance)
     chosen = [best]

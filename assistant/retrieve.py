@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from assistant.passage import Passage
+from assistant.reader import Reader, sentence_texts
 from assistant.settings import RetrievalSettings
 from index import ArticleIndex, Chunk, Filters, Tokenizer
 
@@ -35,9 +36,12 @@ class Ranked:
 class Retriever:
     """Finds the passages most likely to answer a question."""
 
-    def __init__(self, index: ArticleIndex, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, index: ArticleIndex, settings: RetrievalSettings, reader: Reader | None = None
+    ) -> None:
         self.index = index
         self.settings = settings
+        self.reader = reader
 
     def rank_chunks(self, query: str, filters: Filters | None = None) -> list[Ranked]:
         """Candidate chunks, best first, by the configured mode (hybrid, dense or keyword)."""
@@ -58,6 +62,8 @@ class Retriever:
                 scores[cid] = scores.get(cid, 0.0) + weight / (s.rrf_k + rank)
                 ranks.setdefault(cid, [0, 0])[which] = rank
         scores = self._with_priors(query, chunks, scores, filters)
+        if self.reader is not None and s.rerank_depth > 0 and s.rerank_weight > 0:
+            scores = self._reread(query, chunks, scores)
         order = sorted(scores, key=lambda c: -scores[c])
         return [Ranked(chunks[c], scores[c], ranks[c][0], ranks[c][1]) for c in order]
 
@@ -90,6 +96,23 @@ class Retriever:
                 age = _age_days(chunks[cid].published, latest)
                 if age is not None:
                     out[cid] += s.recency_weight * unit * 0.5 ** (age / s.recency_half_life_days)
+        return out
+
+    def _reread(
+        self, query: str, chunks: dict[str, Chunk], scores: dict[str, float]
+    ) -> dict[str, float]:
+        """The best `rerank_depth` chunks lifted by the reader's best sentence in each."""
+        assert self.reader is not None
+        s = self.settings
+        top = sorted(scores, key=lambda c: -scores[c])[: s.rerank_depth]
+        texts = {cid: sentence_texts(chunks[cid].text) for cid in top}
+        flat = [t for cid in top for t in texts[cid]]
+        probabilities = iter(self.reader.probabilities(query, flat).tolist() if flat else [])
+        out = dict(scores)
+        unit = 1.0 / (s.rrf_k + 1)
+        for cid in top:
+            best = max((next(probabilities) for _ in texts[cid]), default=0.0)
+            out[cid] += s.rerank_weight * unit * best
         return out
 
     def passages(

@@ -51,6 +51,19 @@ class RetrievalSettings(BaseModel):
     recency_half_life_days: float = Field(
         7.0, gt=0, description="Days before the latest date at which the recency bonus halves."
     )
+    rerank_depth: int = Field(
+        0,
+        ge=0,
+        le=200,
+        description="Best-ranked chunks the reader reads again before passages are formed (with "
+        "`answer.reader`); 0: no reranking.",
+    )
+    rerank_weight: float = Field(
+        1.0,
+        ge=0,
+        description="Bonus for a reread chunk, times the reader's probability that its best "
+        "sentence holds the answer, in units of a first place in one ranking.",
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -102,6 +115,35 @@ class AnswerSettings(BaseModel):
     )
     max_question_chars: int = Field(
         2000, ge=10, description="Longer questions are refused with a clear message."
+    )
+    reader: bool = Field(
+        False,
+        description="Use the reader, a small model trained here to tell whether a sentence holds "
+        "the answer (`make reader` writes it to assistant/models/reader/): it helps choose "
+        "answer sentences, says when the articles don't answer, reranks passages, orders an "
+        "LLM's passages and judges multiple choice. false: the similarity and wording rules "
+        "alone.",
+    )
+    reader_weight: float = Field(
+        0.5,
+        ge=0,
+        le=5,
+        description="Bonus for an answer sentence, times the reader's probability that it holds "
+        "the answer.",
+    )
+    reader_floor: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="When no sentence's reader probability reaches this, the articles are taken "
+        "not to answer the question, and the assistant says so.",
+    )
+    choice_reader_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Multiple choice: share of a sentence's fit to a choice taken from the reader "
+        "(the rest is the sentence's similarity to the question answered by that choice).",
     )
 
 

@@ -1,0 +1,154 @@
+"""The reader: `training/reader.py` end to end on a tiny slice (real base model, real trainer,
+real int8 export), the model it writes loaded and used by the assistant, and clear errors for a
+missing or damaged model file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant, Settings, SettingsError
+from assistant.reader import Reader
+from tests.eval_fixture import ARTICLES
+from tests.helpers import ROOT, SAMPLES
+
+# Training questions in the RealTime QA format, about the fixture's articles' stories.
+TRAIN = [
+    {
+        "id": f"t{i}",
+        "asked_on": day,
+        "question": question,
+        "choices": [],
+        "answers": [answer],
+        "evidence": evidence,
+    }
+    for i, (day, question, answer, evidence) in enumerate(
+        [
+            (
+                "2022-06-10",
+                "Which show was green lit for a second season?",
+                "Squid Game",
+                "Netflix said Squid Game will return. The director wrote to fans.",
+            ),
+            (
+                "2022-06-10",
+                "Which bloc will require a common phone charger?",
+                "Europe",
+                "Europe will require USB-C chargers from 2024. Lawmakers cited waste.",
+            ),
+            (
+                "2022-06-17",
+                "Which country recorded its highest temperature ever?",
+                "Britain",
+                "Britain recorded its highest temperature ever. Railways ran slow services.",
+            ),
+            (
+                "2022-06-17",
+                "Which telescope released its first full-colour images?",
+                "James Webb",
+                "The James Webb Space Telescope released images. Astronomers were thrilled.",
+            ),
+        ]
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A reader trained for two steps on the tiny slice, into a temporary folder."""
+    work = tmp_path_factory.mktemp("reader")
+    questions, articles = work / "questions.jsonl", work / "articles.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
+    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    out = work / "model"
+    done = subprocess.run(
+        [
+            *(sys.executable, "training/reader.py", "--questions", str(questions)),
+            *("--articles", str(articles), "--out", str(out), "--curve", str(work / "curve.png")),
+            *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--mined", "2"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done
+
+
+@pytest.mark.slow
+def test_training_runs_end_to_end_and_writes_model_curve_and_manifest(trained):
+    out, _ = trained
+    assert {"model.onnx", "tokenizer.json", "manifest.json"} <= {p.name for p in out.iterdir()}
+    assert (out.parent / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["questions"] == {
+        "train": 2,
+        "held_out": 2,
+        "held_out_weeks": ["2022-06-17"],
+    }
+    assert all(len(entry["sha256"]) == 64 for entry in manifest["data"].values())
+    assert manifest["pairs"]["answer"] == 2  # one evidence sentence of each names its answer
+    assert manifest["int8_max_probability_drift"] < 0.05  # the shipped file scores as trained
+    assert "held-out_mrr@10" in manifest["held_out"]
+
+
+@pytest.mark.slow
+def test_the_assistant_answers_with_the_reader_on(trained, embedder, tmp_path):
+    from index import ArticleIndex
+
+    out, _ = trained
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    assert index.sync([SAMPLES]).failed == 0
+    settings = Settings(store=tmp_path / "store").model_copy(
+        update={
+            "retrieval": Settings().retrieval.model_copy(update={"rerank_depth": 10}),
+            "answer": Settings().answer.model_copy(update={"reader": True}),
+        }
+    )
+    reader = Reader(out)
+    answer = Assistant(index, settings, reader=reader).ask("Why did Japan attend the summit?")
+    assert answer.answered and answer.citations
+    for c in answer.citations:  # still verbatim, cited sentences of stored articles
+        assert index.article(c.article_id).text[c.quote_start : c.quote_end] == c.quote
+    scores = reader.probabilities("Why did Japan attend?", [c.quote for c in answer.citations])
+    assert scores.shape == (len(answer.citations),) and np.all((scores > 0) & (scores < 1))
+
+
+def test_a_missing_model_file_is_named_with_how_to_rebuild(tmp_path):
+    with pytest.raises(SettingsError) as caught:
+        Reader(tmp_path)
+    message = str(caught.value)
+    assert str(tmp_path / "model.onnx") in message and "make reader" in message
+    assert "ASSISTANT_ANSWER__READER=false" in message
+
+
+@pytest.mark.slow
+def test_a_damaged_model_file_is_named_with_how_to_rebuild(trained, tmp_path):
+    out, _ = trained
+    shutil.copyfile(out / "tokenizer.json", tmp_path / "tokenizer.json")
+    (tmp_path / "model.onnx").write_bytes(b"not a model" * 100)
+    with pytest.raises(SettingsError) as caught:
+        Reader(tmp_path)
+    assert str(tmp_path) in str(caught.value) and "make reader" in str(caught.value)
+
+
+def test_with_the_reader_off_no_model_is_needed(tmp_path, embedder, monkeypatch):
+    from index import ArticleIndex
+
+    monkeypatch.setattr("assistant.reader.MODEL_DIR", tmp_path / "nowhere")
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    assert index.sync([SAMPLES]).failed == 0
+    off = Settings(store=tmp_path / "store").model_copy(
+        update={"answer": Settings().answer.model_copy(update={"reader": False})}
+    )
+    assert Assistant(index, off).ask("Why did Japan attend the Madrid summit?").answered
+    on = off.model_copy(update={"answer": off.answer.model_copy(update={"reader": True})})
+    with pytest.raises(SettingsError, match="nowhere"):
+        Assistant(index, on)
