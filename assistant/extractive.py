@@ -137,9 +137,9 @@ def choose(
 ) -> Extract:
     """Pick up to `max_sentences` relevant, non-repeating sentences from the passages.
 
-    With a `reader`, every sentence is read first: its probability of holding the answer adds
-    to its relevance, and when no sentence reaches `reader_floor` the articles are taken not
-    to answer.
+    With a `reader`, the most relevant sentences are read: the probability that one holds the
+    answer adds to its relevance, and when no sentence reaches `reader_floor` the articles are
+    taken not to answer.
     """
     q_terms = set(_tokenize(question))
     wanted = expected_answer(question)
@@ -155,21 +155,18 @@ def choose(
     ]
     if not pool:
         return Extract(False, ())
-    if reader is not None:
-        probabilities = reader.probabilities(question, [c.text for c in pool])
-        pool = [
-            replace(c, answers=float(p), reading=settings.reader_weight * float(p))
-            for c, p in zip(pool, probabilities, strict=True)
-        ]
     if 0 < settings.max_candidates < len(pool):
         pool = _shortlist(pool, settings.max_candidates)
     vectors = embed([question] + [c.text for c in pool])
     q, sv = vectors[0], vectors[1:]
     meaning = sv @ q
     scored = [replace(c, meaning=float(meaning[i])) for i, c in enumerate(pool)]
+    if reader is not None:
+        scored = _read(question, scored, reader, settings)
     best = max(range(len(scored)), key=lambda i: scored[i].relevance)
     unread = reader is not None and max(c.answers for c in scored) < settings.reader_floor
-    if scored[best].similarity < settings.min_relevance or unread:
+    # the reader's bonus picks the best sentence, but never makes a remote passage an answer
+    if max(c.similarity for c in scored) < settings.min_relevance or unread:
         return Extract(False, tuple(_best_per_passage(scored, passages)))
     floor = max(settings.min_relevance, settings.keep_share * scored[best].relevance)
     chosen = [best]
@@ -216,6 +213,21 @@ def unmark(text: str) -> str:
     """Article text with marker look-alikes ("[7]") turned into "(7)", so a quoted sentence
     cannot fake a citation in the answer; the citation's quote keeps the exact text."""
     return _MARKER.sub(lambda m: f"({m.group(1)})", text)
+
+
+def _read(
+    question: str, scored: list[Candidate], reader: Reader, settings: AnswerSettings
+) -> list[Candidate]:
+    """The `reader_depth` most relevant sentences read by the reader (reading is the costly
+    step of an answer with it); its probability that a sentence holds the answer, times
+    `reader_weight`, adds to that sentence's relevance. Sentences not read get no bonus."""
+    depth = settings.reader_depth or len(scored)
+    top = sorted(range(len(scored)), key=lambda i: scored[i].relevance, reverse=True)[:depth]
+    probabilities = reader.probabilities(question, [scored[i].text for i in top])
+    out = list(scored)
+    for i, p in zip(top, probabilities.tolist(), strict=True):
+        out[i] = replace(out[i], answers=p, reading=settings.reader_weight * p)
+    return out
 
 
 def _shortlist(pool: list[Candidate], n: int) -> list[Candidate]:

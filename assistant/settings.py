@@ -117,7 +117,7 @@ class AnswerSettings(BaseModel):
         2000, ge=10, description="Longer questions are refused with a clear message."
     )
     reader: bool = Field(
-        False,
+        True,
         description="Use the reader, a small model trained here to tell whether a sentence holds "
         "the answer (`make reader` writes it to assistant/models/reader/): it helps choose "
         "answer sentences, says when the articles don't answer, reranks passages, orders an "
@@ -125,11 +125,17 @@ class AnswerSettings(BaseModel):
         "alone.",
     )
     reader_weight: float = Field(
-        0.5,
+        1.0,
         ge=0,
         le=5,
         description="Bonus for an answer sentence, times the reader's probability that it holds "
         "the answer.",
+    )
+    reader_depth: int = Field(
+        16,
+        ge=0,
+        description="Sentences the reader reads per answer: the most relevant by meaning, "
+        "wording, kind and passage rank (0: every embedded sentence).",
     )
     reader_floor: float = Field(
         0.0,
@@ -139,7 +145,7 @@ class AnswerSettings(BaseModel):
         "not to answer the question, and the assistant says so.",
     )
     choice_reader_share: float = Field(
-        0.5,
+        0.0,
         ge=0,
         le=1,
         description="Multiple choice: share of a sentence's fit to a choice taken from the reader "

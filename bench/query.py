@@ -2,8 +2,8 @@
 local llama.cpp model or server) the time to the first streamed word in LLM mode.
 
 Per question, side by side: `Retriever.rank_chunks`, `Assistant.retrieve` (ranking merged into
-passages) and `Assistant.ask` (extractive). After a warm-up, so model loading and the first
-BM25 matrix build are not counted. With `--llm-gguf PATH` a `llama_cpp.server` is started on a
+passages) and `Assistant.ask` (extractive, with the reader as configured and with it off). After
+a warm-up, so model loading and the first BM25 matrix build are not counted. With `--llm-gguf PATH` a `llama_cpp.server` is started on a
 free port for the run; with `--llm-url` an existing OpenAI-compatible server is used.
 
     .venv/bin/python bench/query.py --store .bench-store --n 100
@@ -48,8 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant.open(args.store)
     for q in questions[: args.warmup]:
         assistant.ask(q.question, as_of=q.as_of or None)
+    # the same index without the reader, side by side (answer.reader = false)
+    plain = Assistant(
+        assistant.index,
+        assistant.settings.model_copy(
+            update={"answer": assistant.settings.answer.model_copy(update={"reader": False})}
+        ),
+    )
+    for q in questions[: args.warmup]:
+        plain.ask(q.question, as_of=q.as_of or None)
     timed = questions[args.warmup :] or questions
-    stages: dict[str, list[float]] = {"rank_chunks": [], "retrieve": [], "ask (extractive)": []}
+    stages: dict[str, list[float]] = {
+        "rank_chunks": [],
+        "retrieve": [],
+        "ask (extractive)": [],
+        "ask (reader off)": [],
+    }
     for q in timed:
         as_of = q.as_of or None
         steps: dict[str, Callable[[], object]] = {
@@ -58,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "retrieve": partial(assistant.retrieve, q.question, as_of=as_of),
             "ask (extractive)": partial(assistant.ask, q.question, as_of=as_of),
+            "ask (reader off)": partial(plain.ask, q.question, as_of=as_of),
         }
         for name, step in steps.items():
             stages[name].append(_time(step))

@@ -152,3 +152,55 @@ def test_with_the_reader_off_no_model_is_needed(tmp_path, embedder, monkeypatch)
     on = off.model_copy(update={"answer": off.answer.model_copy(update={"reader": True})})
     with pytest.raises(SettingsError, match="nowhere"):
         Assistant(index, on)
+
+
+# Made-up news sentences (no RealTime QA question): the answer and three distractors each.
+KNOWN = [
+    (
+        "Which city will host the 2028 Summer Olympics?",
+        "Los Angeles will host the 2028 Summer Olympics, the third time the city has held the Games.",
+        (
+            "The International Olympic Committee met in Lausanne on Tuesday.",
+            "Athletes from more than 200 countries are expected to compete.",
+            "Tickets for the opening ceremony went on sale last year.",
+        ),
+    ),
+    (
+        "Why did Japan attend the NATO summit in Madrid?",
+        "Japan attended the summit because it sees Russia's invasion of Ukraine as a threat to "
+        "security in Asia as well.",
+        (
+            "The summit was held in Madrid on June 29 and 30.",
+            "Leaders posed for a family photo at the Prado museum.",
+            "Spain's prime minister welcomed the delegations.",
+        ),
+    ),
+    (
+        "How many people were killed in the earthquake?",
+        "At least 1,000 people were killed when the magnitude 5.9 earthquake struck the region, "
+        "officials said.",
+        (
+            "Rescue teams arrived from neighbouring provinces on Thursday.",
+            "The government appealed for international aid.",
+            "Roads into the mountainous area were damaged by landslides.",
+        ),
+    ),
+]
+
+
+def test_the_shipped_reader_loads_offline_and_ranks_the_answer_first(monkeypatch):
+    from assistant.reader import MODEL_DIR
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert (MODEL_DIR / "model.onnx").stat().st_size < 30 * 2**20
+    manifest = json.loads((MODEL_DIR / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["held_out"]["held-out_mrr@10"] > 0.5
+    reader = Reader()
+    for question, answer, distractors in KNOWN:
+        scores = reader.probabilities(question, [answer, *distractors])
+        assert int(np.argmax(scores)) == 0, (question, scores)
+        assert scores[0] > 0.2 and scores[1:].max() < scores[0]
+
+
+def test_the_assistant_reads_with_the_shipped_reader_by_default():
+    assert Settings().answer.reader is True

@@ -9,8 +9,8 @@ training curve, and a manifest of what went in and what came out.
     python training/reader.py --limit 40 --out /tmp/reader --max-steps 4   # a quick slice
 
 Labels (binary cross-entropy with soft targets): an evidence sentence holding the answer 1.0;
-an evidence sentence of a question whose evidence never names the answer 0.7 (it supports the
-answer in other words); another sentence of evidence that does name it 0.3; article sentences
+an evidence sentence of a question whose evidence never names the answer 0.5 (it supports the
+answer in other words); another sentence of evidence that does name it 0.0; article sentences
 that BM25 ranks high for the question but that do not hold the answer, and evidence sentences
 of other questions of the same week, 0.0. Where the collection has articles from the days
 before a question was asked (the training weeks of 2022), the best one that names the answer
@@ -50,6 +50,8 @@ apply_defaults()
 SHARED = ROOT.parent / "shared" / "data" / "realtimeqa"
 OUT = ROOT / "assistant" / "models" / "reader"
 MIN_WORDS = 4
+SUPPORT = 0.5  # an evidence sentence of a question whose evidence never names the answer
+CONTEXT = 0.0  # another evidence sentence, where one does name it
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def evidence_pairs(q: Question) -> list[Pair]:
     found = sentences(q.evidence) or [q.evidence.strip()]
     holding = [contains_answer(s, q.answers) for s in found]
     if not any(holding):
-        return [Pair(q.question, s, 0.7, "support") for s in found]
+        return [Pair(q.question, s, SUPPORT, "support") for s in found]
     return [
-        Pair(q.question, s, 1.0 if h else 0.3, "answer" if h else "context")
+        Pair(q.question, s, 1.0 if h else CONTEXT, "answer" if h else "context")
         for s, h in zip(found, holding, strict=True)
     ]
 
@@ -392,13 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         "--curve", type=Path, default=ROOT / "docs" / "reader-training.png", help="curve PNG"
     )
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--epochs", type=float, default=2.0)
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: off)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=128, help="word pieces per pair")
-    p.add_argument("--mined", type=int, default=6, help="BM25 negatives per question")
-    p.add_argument("--week-negatives", type=int, default=2, help="same-week negatives per question")
+    p.add_argument("--mined", type=int, default=2, help="BM25 negatives per question")
+    p.add_argument("--week-negatives", type=int, default=3, help="same-week negatives per question")
     p.add_argument(
         "--days", type=int, default=10, help="articles this many days before a question (0: off)"
     )
