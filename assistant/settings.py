@@ -120,9 +120,9 @@ class AnswerSettings(BaseModel):
         True,
         description="Use the reader, a small model trained here to tell whether a sentence holds "
         "the answer (`make reader` writes it to assistant/models/reader/): it helps choose "
-        "answer sentences, says when the articles don't answer, reranks passages, orders an "
-        "LLM's passages and judges multiple choice. false: the similarity and wording rules "
-        "alone.",
+        "answer sentences, says when the articles don't answer and orders an LLM's passages; "
+        "it can also rerank passages (`retrieval.rerank_depth`) and judge multiple choice "
+        "(`choice_reader_share`). false: the similarity and wording rules alone.",
     )
     reader_weight: float = Field(
         1.0,
@@ -132,13 +132,13 @@ class AnswerSettings(BaseModel):
         "the answer.",
     )
     reader_depth: int = Field(
-        16,
+        12,
         ge=0,
         description="Sentences the reader reads per answer: the most relevant by meaning, "
         "wording, kind and passage rank (0: every embedded sentence).",
     )
     reader_floor: float = Field(
-        0.0,
+        0.5,
         ge=0,
         le=1,
         description="When no sentence's reader probability reaches this, the articles are taken "

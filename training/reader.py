@@ -117,7 +117,9 @@ class SentenceSearch:
             self.published[article["id"]] = str(article.get("published") or "")
             self.keyword.set_article(article["id"], "", rows)
 
-    def same_days(self, q: Question, days: int, rng: random.Random) -> list[Pair]:
+    def same_days(
+        self, q: Question, days: int, rng: random.Random, context: int = 4, other: int = 2
+    ) -> list[Pair]:
         """Pairs from articles published in the `days` before the question was asked, as the
         assistant reads them: a sentence holding the answer in the best such article is a
         positive, the rest of that article and other articles' best sentences negatives."""
@@ -136,12 +138,12 @@ class SentenceSearch:
             if contains_answer(text, q.answers):
                 pairs.append(Pair(q.question, text, 1.0, "article answer"))
         rest = [s for s in self.rows[article] if not contains_answer(self.text[s], q.answers)]
-        for sid in rng.sample(rest, min(4, len(rest))):
+        for sid in rng.sample(rest, min(context, len(rest))):
             pairs.append(Pair(q.question, self.text[sid], 0.0, "article context"))
         others = [
             h for h in hits if h[1] != article and not contains_answer(self.text[h[0]], q.answers)
         ]
-        pairs += [Pair(q.question, self.text[h[0]], 0.0, "article other") for h in others[:2]]
+        pairs += [Pair(q.question, self.text[h[0]], 0.0, "article other") for h in others[:other]]
         return pairs
 
     def mined(self, q: Question, k: int) -> list[str]:
@@ -165,6 +167,8 @@ def build_pairs(
     week: int,
     days: int,
     rng: random.Random,
+    context: int = 4,
+    other: int = 2,
 ) -> list[Pair]:
     by_week: dict[str, list[Question]] = defaultdict(list)
     for q in questions:
@@ -173,7 +177,7 @@ def build_pairs(
     for q in questions:
         pairs += evidence_pairs(q)
         if days:
-            pairs += search.same_days(q, days, rng)
+            pairs += search.same_days(q, days, rng, context, other)
         pairs += [Pair(q.question, s, 0.0, "mined") for s in search.mined(q, mined)]
         others = [
             s
@@ -233,7 +237,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     learn = [q for q in questions if q.asked_on not in held]
     hold = [q for q in questions if q.asked_on in held]
     search = SentenceSearch(args.articles, args.article_limit)
-    pairs = build_pairs(learn, search, args.mined, args.week_negatives, args.days, rng)
+    pairs = build_pairs(
+        learn,
+        search,
+        args.mined,
+        args.week_negatives,
+        args.days,
+        rng,
+        args.article_context,
+        args.article_other,
+    )
     rng.shuffle(pairs)
     print(f"{len(pairs)} pairs from {len(learn)} questions; {len(hold)} held out", flush=True)
 
@@ -403,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--week-negatives", type=int, default=3, help="same-week negatives per question")
     p.add_argument(
         "--days", type=int, default=10, help="articles this many days before a question (0: off)"
+    )
+    p.add_argument("--article-context", type=int, default=4, help="other sentences of that article")
+    p.add_argument(
+        "--article-other", type=int, default=2, help="best sentences of other such articles"
     )
     p.add_argument("--eval-weeks", type=int, default=8, help="last weeks held out for the curve")
     p.add_argument("--evals-per-epoch", type=int, default=4)
