@@ -65,8 +65,9 @@ $(VENV)/.installed-train: pyproject.toml constraints.txt $(VENV)/.installed
 
 # The reader model shipped in assistant/models/reader/, trained again from ../shared/data and the
 # bundled embedding model (seeded; about 30 minutes on 2 cores); its manifest says what it reached.
+# DEV_STORE=STORE (a whole-corpus index) also records the dev figures it reaches.
 reader: $(VENV)/.installed-train
-	$(BIN)/python training/reader.py
+	$(BIN)/python training/reader.py $(if $(DEV_STORE),--dev-store $(DEV_STORE))
 
 # Debian's Chromium for the browser tests (Playwright drives it through executable_path).
 browser:

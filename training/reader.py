@@ -7,6 +7,7 @@ training curve, and a manifest of what went in and what came out.
 
     python training/reader.py                      # = make reader: the shipped model
     python training/reader.py --limit 40 --out /tmp/reader --max-steps 4   # a quick slice
+    python training/reader.py --dev-store STORE    # also record the dev figures it reaches
 
 Labels (binary cross-entropy with soft targets): an evidence sentence holding the answer 1.0;
 an evidence sentence of a question whose evidence never names the answer 0.5 (it supports the
@@ -364,6 +365,40 @@ def int8_drift(model: Any, out: Path, pairs: list[Pair]) -> float:
     return float(np.abs(exact - shipped).max()) if pairs else 0.0
 
 
+def dev_figures(out: Path, store: Path, questions: Path, limit: int = 0) -> dict[str, Any]:
+    """The dev questions answered from a whole-corpus index `store`, with the new reader and
+    without it (`assistant eval`'s figures); the dev questions only measure, never train."""
+    from assistant import Assistant, Settings
+    from assistant.evaluate import evaluate, load_questions
+    from assistant.reader import Reader
+
+    chosen = load_questions(questions, "asked_on", limit or None)
+    figures: dict[str, Any] = {
+        "command": "assistant eval ../shared/data/realtimeqa/questions-dev.jsonl --store STORE "
+        "--as-of-field asked_on",
+        "questions": len(chosen),
+    }
+    for name, on in (("defaults", True), ("reader_off", False)):
+        settings = Settings(store=store)
+        settings = settings.model_copy(
+            update={"answer": settings.answer.model_copy(update={"reader": on})}
+        )
+        assistant = Assistant.open(store, settings=settings)
+        if on:
+            assistant = Assistant(assistant.index, settings, reader=Reader(out))
+        report = evaluate(assistant, chosen)
+        figures[name] = {
+            "answer_text": round(report.accuracy or 0.0, 3),
+            "multiple_choice": round(report.choice_accuracy or 0.0, 3),
+            "hit_at_1": round(report.hit["1"] or 0.0, 3),
+            "hit_at_5": round(report.hit["5"] or 0.0, 3),
+            "answered": round(report.answered, 3),
+            "p50_s": round(report.latency_p50, 3),
+            "p95_s": round(report.latency_p95, 3),
+        }
+    return figures
+
+
 def plot_curve(history: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
@@ -426,6 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="only the first N questions (tests)")
     p.add_argument("--article-limit", type=int, default=0, help="only the first N articles")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--dev-store",
+        type=Path,
+        help="a whole-corpus index: record the dev figures the model reaches in the manifest",
+    )
+    p.add_argument("--dev-questions", type=Path, default=SHARED / "questions-dev.jsonl")
     args = p.parse_args(argv)
     for path in (args.questions, args.articles):
         if not path.is_file():
@@ -433,7 +474,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"error: {path} not found: the shared RealTime QA data is needed", file=sys.stderr
             )
             return 1
+    if args.dev_store:  # a wrong store is reported before the training, not after it
+        from index import ArticleIndex, NewsAssistantError
+
+        try:
+            ArticleIndex.open(args.dev_store, create=False)
+        except NewsAssistantError as exc:
+            print(f"error: --dev-store {args.dev_store}: {exc}", file=sys.stderr)
+            return 1
     manifest = train(args)
+    if args.dev_store:
+        manifest["dev"] = dev_figures(args.out, args.dev_store, args.dev_questions)
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps({k: manifest[k] for k in ("pairs", "training_seconds", "held_out")}, indent=2))
     return 0
