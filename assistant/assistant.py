@@ -124,7 +124,7 @@ class Assistant:
         """Yield the answer text as it is produced, then the final `Answer`."""
         began = time.perf_counter()
         question = clean_question(question, self.settings.answer.max_question_chars)
-        top_k = filters.pop("top_k", None)
+        top_k = check_top_k(filters.pop("top_k", None))
         chosen = make_filters(**filters)
         if not self.index.records():
             self.index.refresh()
@@ -161,7 +161,7 @@ class Assistant:
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""
         question = clean_question(question, self.settings.answer.max_question_chars)
-        return self.retriever.passages(question, make_filters(**filters), top_k)
+        return self.retriever.passages(question, make_filters(**filters), check_top_k(top_k))
 
     def _standalone(self, question: str, history: Sequence[followup.Turn]) -> str:
         if not history:
@@ -304,12 +304,26 @@ def make_filters(
             chosen.extend(s.strip() for s in value.split(",") if s.strip())
         elif value:
             chosen.extend(str(s) for s in value)
-    return Filters(
+    filters = Filters(
         sources=tuple(chosen),
         since=_date("since", since),
         until=_date("until", until),
         as_of=_date("as_of", as_of),
     )
+    for name, end in (("until", filters.until), ("as_of", filters.as_of)):
+        if filters.since and end and filters.since > end:
+            raise QuestionError(
+                f"the since date {filters.since} is after the {name} date {end}: no article "
+                "can match; swap them or widen the range"
+            )
+    return filters
+
+
+def check_top_k(top_k: int | None) -> int | None:
+    """`top_k` as given, when it is a usable number of passages (1 to 100)."""
+    if top_k is not None and not 1 <= int(top_k) <= 100:
+        raise QuestionError(f"top_k must be between 1 and 100 passages, not {top_k}")
+    return top_k
 
 
 def _date(name: str, value: FilterValue) -> dt.date | None:

@@ -1,7 +1,7 @@
 """The `assistant` command line: one sub-command per module, dispatched here.
 
-Every user mistake ends as a one-line `error: ...` on stderr with exit code 1 (2 for usage
-errors), never a traceback.
+Every user mistake ends as a one-line `error: ...` on stderr with exit code 1, or 2 for usage
+errors (an option out of range or contradicting another, an unsafe bind), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from assistant import cli_ask, cli_eval, cli_index, cli_serve
-from assistant.errors import NewsAssistantError
+from assistant.errors import NewsAssistantError, UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except NewsAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

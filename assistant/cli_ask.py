@@ -7,8 +7,9 @@ import sys
 import textwrap
 from typing import Any
 
-from assistant.assistant import Assistant
+from assistant.assistant import Assistant, make_filters
 from assistant.cli_common import add_store_options, settings_from
+from assistant.errors import QuestionError, UsageError
 from assistant.types import Answer
 
 
@@ -36,8 +37,25 @@ def _add_answer_options(p: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> Assistant:
+    """The assistant, once the filter options are known to be usable (else exit code 2)."""
+    if args.top_k is not None and not 1 <= args.top_k <= 100:
+        raise UsageError(f"--top-k must be between 1 and 100 passages, not {args.top_k}")
+    try:
+        filters = make_filters(
+            sources=args.source, since=args.since, until=args.until, as_of=args.as_of
+        )
+    except QuestionError as exc:
+        raise UsageError(str(exc)) from None
     settings = settings_from(args)
-    return Assistant.open(settings=settings, llm=args.llm, model=args.model)
+    assistant = Assistant.open(settings=settings, llm=args.llm, model=args.model)
+    stored = assistant.index.sources()
+    unknown = [s for s in filters.sources if s not in stored]
+    if unknown:
+        raise UsageError(
+            f"--source {unknown[0]!r}: no stored article is from it; the sources are "
+            + (", ".join(stored) if stored else "none (index some articles first)")
+        )
+    return assistant
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

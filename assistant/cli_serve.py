@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli_common import add_store_options, settings_from
-from assistant.errors import NewsAssistantError, SettingsError
+from assistant.errors import NewsAssistantError, SettingsError, UsageError
 from assistant.settings import Settings
 from index import ArticleIndex
 
@@ -134,7 +134,7 @@ def check_access(settings: Settings, insecure: bool) -> tuple[tuple[str, str] | 
     if is_loopback(host):
         return None, "no password: loopback only"
     if not insecure:
-        raise SettingsError(
+        raise UsageError(
             f"binding {host} makes the page reachable from other machines: give a password "
             "with --auth USER:PASS (or ASSISTANT_AUTH), or pass --insecure-no-auth"
         )
@@ -160,7 +160,7 @@ def check_port(host: str, port: int) -> None:
 def parse_auth(value: str) -> tuple[str, str]:
     user, sep, password = value.partition(":")
     if not sep or not user.strip() or not password:
-        raise SettingsError("--auth must be USER:PASS, both non-empty (e.g. --auth reader:s3cret)")
+        raise UsageError("--auth must be USER:PASS, both non-empty (e.g. --auth reader:s3cret)")
     return user.strip(), password
 
 

@@ -6,6 +6,7 @@
     │   └── StoreLockedError      another process is writing to the store
     ├── ArticleError              one input file or record is unusable (names file and line)
     ├── SettingsError             a setting has an impossible value
+    │   └── UsageError            a command-line option cannot be used as given (exit code 2)
     ├── QuestionError             the question is empty, too long, or has a bad filter
     ├── LLMError                  the LLM cannot be reached or refused (names URL and model)
     └── PromptError               a prompt file has a missing or unknown placeholder
@@ -35,7 +36,12 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "UsageError",
 ]
+
+
+class UsageError(SettingsError):
+    """A command-line option cannot be used as given; the command line exits with code 2."""
 
 
 class QuestionError(NewsAssistantError):

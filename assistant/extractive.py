@@ -196,9 +196,8 @@ def compose(
         for n, c in enumerate(extract.sentences, start=1)
     )
     if not extract.answered:
-        text = (
-            f"The indexed articles don't say: {question.strip()} "
-            "The closest passages found are listed below."
+        text = f"The indexed articles don't say: {question.strip()}" + (
+            " The closest passages found are listed below." if citations else ""
         )
         return text, (AnswerSentence(text, (), False, 0.0),), citations
     sentences = tuple(

@@ -149,17 +149,41 @@ def test_cli_ask_prints_answer_and_sources(sample_store):
 
 @pytest.mark.slow
 def test_cli_errors_are_one_line(sample_store, tmp_path):
-    for args, store in (
-        (("ask", "   "), sample_store),
-        (("ask", "y" * 20_000), sample_store),
-        (("ask", MADRID, "--since", "2022-13-45"), sample_store),
-        (("ask", MADRID), tmp_path / "no-store"),
-        (("ask", MADRID, "--llm", "http://127.0.0.1:9", "--model", "m"), sample_store),
+    for args, store, code in (
+        (("ask", "   "), sample_store, 1),
+        (("ask", "y" * 20_000), sample_store, 1),
+        (("ask", MADRID), tmp_path / "no-store", 1),
+        (("ask", MADRID, "--llm", "http://127.0.0.1:9", "--model", "m"), sample_store, 1),
+        # usage errors: exit 2, one line naming the option and what to change
+        (("ask", MADRID, "--since", "2022-13-45"), sample_store, 2),
+        (("ask", MADRID, "--top-k", "-3"), sample_store, 2),
+        (("ask", MADRID, "--top-k", "0"), sample_store, 2),
+        (("ask", MADRID, "--since", "2022-08-01", "--until", "2022-07-01"), sample_store, 2),
+        (("ask", MADRID, "--since", "2022-08-01", "--as-of", "2022-07-01"), sample_store, 2),
+        (("ask", MADRID, "--source", "Nowhere Daily"), sample_store, 2),
     ):
         run = _cli(*args, store=store)
-        assert run.returncode == 1, (args, run.stdout, run.stderr)
+        assert run.returncode == code, (args, run.stdout, run.stderr)
         assert run.stderr.startswith("error: ") and "Traceback" not in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+        assert not run.stdout.strip(), run.stdout
+    usage = _cli("ask", MADRID, "--top-k", "-3", store=sample_store).stderr
+    assert "--top-k" in usage and "between 1 and 100" in usage
+    inverted = _cli(
+        "ask", MADRID, "--since", "2022-08-01", "--until", "2022-07-01", store=sample_store
+    )
+    assert "2022-08-01" in inverted.stderr and "swap" in inverted.stderr
+    unknown = _cli("ask", MADRID, "--source", "Nowhere Daily", store=sample_store).stderr
+    assert "'Nowhere Daily'" in unknown and "Sample Wire" in unknown
+
+
+def test_cli_says_the_closest_passages_are_listed_only_when_some_are(sample_store):
+    run = _cli("ask", MADRID, "--as-of", "1990-01-01", store=sample_store)
+    assert run.returncode == 0, run.stderr
+    assert "don't say" in run.stdout and "listed below" not in run.stdout
+    assert "Closest passages" not in run.stdout
+    known = _cli("ask", MADRID, "--source", "Sample Wire", store=sample_store)
+    assert known.returncode == 0 and "[1]" in known.stdout, known.stderr
 
 
 def test_cli_ask_leaves_the_store_untouched(sample_store, tmp_path):
@@ -169,3 +193,18 @@ def test_cli_ask_leaves_the_store_untouched(sample_store, tmp_path):
     _cli("ask", "", store=copy)
     after = sorted((p.relative_to(copy), p.stat().st_size) for p in copy.rglob("*") if p.is_file())
     assert before == after
+
+
+def test_the_api_refuses_an_inverted_date_range_and_an_unusable_top_k():
+    from assistant.assistant import check_top_k, make_filters
+    from assistant.errors import QuestionError
+
+    with pytest.raises(QuestionError, match="since date 2022-08-01 is after the until date"):
+        make_filters(since="2022-08-01", until="2022-07-01")
+    with pytest.raises(QuestionError, match="after the as_of date"):
+        make_filters(since="2022-08-01", as_of="2022-07-31")
+    assert make_filters(since="2022-07-01", until="2022-07-01").since is not None
+    for bad in (0, -3, 101):
+        with pytest.raises(QuestionError, match="between 1 and 100"):
+            check_top_k(bad)
+    assert check_top_k(None) is None and check_top_k(5) == 5

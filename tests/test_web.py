@@ -309,7 +309,7 @@ def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
         text=True,
         timeout=60,
     )
-    assert done.returncode != 0
+    assert done.returncode == 2  # a usage error, as the README says
     assert "--auth" in done.stderr and "--insecure-no-auth" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert len(done.stderr.strip().splitlines()) == 1
