@@ -100,7 +100,12 @@ def test_query_bench_times_retrieval_and_answers(fixture):
     args = ["--store", str(fixture["store"]), "--questions", str(fixture["questions"])]
     data = _bench("query", *args, "--n", "3", "--warmup", "1", out=out)
     assert data["articles"] == len(ARTICLES) and data["questions"] == 3
-    assert set(data["stages"]) == {"rank_chunks", "retrieve", "ask (extractive)"}
+    assert set(data["stages"]) == {
+        "rank_chunks",
+        "retrieve",
+        "ask (extractive)",
+        "ask (reader off)",
+    }
     assert all(0 < s["p50"] <= s["p95"] for s in data["stages"].values())
     assert data["llm"] is None
     assert "## Query latency" in _section(out, "benchmarks.md", "query")

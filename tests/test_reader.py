@@ -15,7 +15,7 @@ import pytest
 
 from assistant import Assistant, Settings, SettingsError
 from assistant.reader import Reader
-from tests.eval_fixture import ARTICLES
+from tests.eval_fixture import ARTICLES, QUESTIONS, write_fixture
 from tests.helpers import ROOT, SAMPLES
 
 # Training questions in the RealTime QA format, about the fixture's articles' stories.
@@ -60,18 +60,25 @@ TRAIN = [
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """A reader trained for two steps on the tiny slice, into a temporary folder."""
+def trained(tmp_path_factory, embedder) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A reader trained for two steps on the tiny slice, into a temporary folder, and measured
+    on the fixture's dev-style questions from an index of the fixture's articles."""
+    from index import ArticleIndex
+
     work = tmp_path_factory.mktemp("reader")
     questions, articles = work / "questions.jsonl", work / "articles.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
+    _, dev = write_fixture(work / "dev")
     articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    index = ArticleIndex.open(work / "store", embedder=embedder)
+    assert index.sync([articles]).added == len(ARTICLES)
     out = work / "model"
     done = subprocess.run(
         [
             *(sys.executable, "training/reader.py", "--questions", str(questions)),
             *("--articles", str(articles), "--out", str(out), "--curve", str(work / "curve.png")),
             *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--mined", "2"),
+            *("--dev-store", str(work / "store"), "--dev-questions", str(dev)),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -97,6 +104,23 @@ def test_training_runs_end_to_end_and_writes_model_curve_and_manifest(trained):
     assert manifest["pairs"]["answer"] == 2  # one evidence sentence of each names its answer
     assert manifest["int8_max_probability_drift"] < 0.05  # the shipped file scores as trained
     assert "held-out_mrr@10" in manifest["held_out"]
+    dev = manifest["dev"]
+    assert dev["questions"] == len(QUESTIONS) and dev["command"].startswith("assistant eval")
+    for figures in (dev["defaults"], dev["reader_off"]):
+        assert 0 < figures["answer_text"] <= 1 and 0 < figures["hit_at_5"] <= 1
+        assert 0 < figures["p50_s"] <= figures["p95_s"]
+
+
+def test_a_wrong_dev_store_is_named_before_training(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "training/reader.py", "--dev-store", str(tmp_path / "nowhere")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: --dev-store") and "nowhere" in done.stderr
 
 
 @pytest.mark.slow

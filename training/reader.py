@@ -315,7 +315,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "settings": {
             k: v
             for k, v in vars(args).items()
-            if k not in ("out", "questions", "articles", "curve")
+            if k not in ("out", "questions", "articles", "curve", "dev_store", "dev_questions")
         },
         "questions": {"train": len(learn), "held_out": len(hold), "held_out_weeks": sorted(held)},
         "pairs": dict(kinds),
