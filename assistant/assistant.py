@@ -319,10 +319,11 @@ def make_filters(
     return filters
 
 
-def check_top_k(top_k: int | None) -> int | None:
-    """`top_k` as given, when it is a usable number of passages (1 to 100)."""
+def check_top_k(top_k: int | None, name: str = "top_k") -> int | None:
+    """`top_k` as given, when it is a usable number of passages (1 to 100); `name` is what the
+    caller calls it in the message (the command line: `--top-k`)."""
     if top_k is not None and not 1 <= int(top_k) <= 100:
-        raise QuestionError(f"top_k must be between 1 and 100 passages, not {top_k}")
+        raise QuestionError(f"{name} must be between 1 and 100 passages, not {top_k}")
     return top_k
 
 

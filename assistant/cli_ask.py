@@ -7,7 +7,7 @@ import sys
 import textwrap
 from typing import Any
 
-from assistant.assistant import Assistant, make_filters
+from assistant.assistant import Assistant, check_top_k, make_filters
 from assistant.cli_common import add_store_options, settings_from
 from assistant.errors import QuestionError, UsageError
 from assistant.types import Answer
@@ -38,9 +38,8 @@ def _add_answer_options(p: argparse.ArgumentParser) -> None:
 
 def _open(args: argparse.Namespace) -> Assistant:
     """The assistant, once the filter options are known to be usable (else exit code 2)."""
-    if args.top_k is not None and not 1 <= args.top_k <= 100:
-        raise UsageError(f"--top-k must be between 1 and 100 passages, not {args.top_k}")
     try:
+        check_top_k(args.top_k, "--top-k")
         filters = make_filters(
             sources=args.source, since=args.since, until=args.until, as_of=args.as_of
         )

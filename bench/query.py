@@ -3,8 +3,9 @@ local llama.cpp model or server) the time to the first streamed word in LLM mode
 
 Per question, side by side: `Retriever.rank_chunks`, `Assistant.retrieve` (ranking merged into
 passages) and `Assistant.ask` (extractive, with the reader as configured and with it off). After
-a warm-up, so model loading and the first BM25 matrix build are not counted. With `--llm-gguf PATH` a `llama_cpp.server` is started on a
-free port for the run; with `--llm-url` an existing OpenAI-compatible server is used.
+a warm-up, so model loading and the first BM25 matrix build are not counted. With
+`--llm-gguf PATH` a `llama_cpp.server` is started on a free port for the run; with `--llm-url`
+an existing OpenAI-compatible server is used.
 
     .venv/bin/python bench/query.py --store .bench-store --n 100
 """

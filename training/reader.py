@@ -371,6 +371,7 @@ def dev_figures(out: Path, store: Path, questions: Path, limit: int = 0) -> dict
     from assistant import Assistant, Settings
     from assistant.evaluate import evaluate, load_questions
     from assistant.reader import Reader
+    from index import ArticleIndex
 
     chosen = load_questions(questions, "asked_on", limit or None)
     figures: dict[str, Any] = {
@@ -378,15 +379,12 @@ def dev_figures(out: Path, store: Path, questions: Path, limit: int = 0) -> dict
         "--as-of-field asked_on",
         "questions": len(chosen),
     }
+    base = Settings(store=store)
+    index = ArticleIndex.open(store, base.index, create=False)  # opened once for both runs
     for name, on in (("defaults", True), ("reader_off", False)):
-        settings = Settings(store=store)
-        settings = settings.model_copy(
-            update={"answer": settings.answer.model_copy(update={"reader": on})}
-        )
-        assistant = Assistant.open(store, settings=settings)
-        if on:
-            assistant = Assistant(assistant.index, settings, reader=Reader(out))
-        report = evaluate(assistant, chosen)
+        settings = base.model_copy(update={"answer": base.answer.model_copy(update={"reader": on})})
+        reader = Reader(out) if on else None
+        report = evaluate(Assistant(index, settings, reader=reader), chosen)
         figures[name] = {
             "answer_text": round(report.accuracy or 0.0, 3),
             "multiple_choice": round(report.choice_accuracy or 0.0, 3),
