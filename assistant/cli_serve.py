@@ -94,7 +94,7 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     """Serve until interrupted; prints the address and whether a password guards it."""
-    from assistant import web_look, web_page
+    from assistant import login_guard, web_look, web_page
 
     settings = app.settings.web
     demo = web_page.build(app)
@@ -106,6 +106,7 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
             server_name=settings.host,
             server_port=settings.port,
             auth=auth,
+            app_kwargs={"middleware": login_guard.middleware(settings)} if auth else None,
             auth_message="News assistant: sign in to ask about the articles." if auth else None,
             prevent_thread_lock=True,
             quiet=True,

@@ -200,6 +200,33 @@ class WebSettings(BaseModel):
         ],
         description="Example questions offered on an empty chat (the defaults suit samples/).",
     )
+    login_free_failures: int = Field(
+        3,
+        ge=0,
+        description="Failed sign-ins in a row (with `--auth`) a client address may make before "
+        "each further attempt is held back.",
+    )
+    login_delay: float = Field(
+        0.5,
+        ge=0,
+        description="Seconds the first held-back sign-in attempt waits before its password is "
+        "checked; doubled for each further failure in a row.",
+    )
+    login_max_delay: float = Field(
+        8.0, ge=0, description="Longest wait, in seconds, of a held-back sign-in attempt."
+    )
+    login_lockout_failures: int = Field(
+        10,
+        ge=1,
+        description="Failed sign-ins in a row after which a client address is refused (HTTP 429, "
+        "its password not even checked) for `login_lockout_seconds`; a success resets the count.",
+    )
+    login_lockout_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a client address stays refused; after that each further failure "
+        "refuses it again, until it signs in or stays quiet this long.",
+    )
 
 
 class Settings(BaseSettings):
