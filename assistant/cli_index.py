@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from assistant.cli_common import add_store_options, settings_from
-from index import ArticleIndex
+from index import ArticleIndex, SyncProgress
 
 
 def add_parser(sub: Any) -> None:
@@ -92,23 +91,36 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """A tqdm bar on stderr: articles embedded, chunks per second, ETA. Silent when disabled."""
+    """A tqdm bar on stderr per phase of the sync (files read, chunks embedded and written).
+
+    Silent when disabled.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar: Any = None
-        self.began = time.perf_counter()
+        self.unit = ""
 
-    def __call__(self, article_id: str, done: int, total: int) -> None:
-        if not self.enabled:
+    def __call__(self, update: SyncProgress) -> None:
+        if not self.enabled or not update.total:
             return
-        if self.bar is None:
+        if self.bar is None or update.unit != self.unit:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="article", file=sys.stderr, dynamic_ncols=True)
-        self.bar.n = done
+            self.close()
+            self.unit = update.unit
+            self.bar = tqdm(
+                total=update.total,
+                unit=update.unit.rstrip("s"),
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+        self.bar.set_description(update.phase.capitalize(), refresh=False)
+        if update.phase != "writing":  # written trails embedded: the bar counts embedding
+            self.bar.n = update.done
         self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
+import os
 import socket
 import warnings
 from pathlib import Path
@@ -94,9 +95,17 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     """Serve until interrupted; prints the address and whether a password guards it."""
-    from assistant import login_guard, web_look, web_page
+    from assistant import file_guard, login_guard, web_look, web_page
 
     settings = app.settings.web
+    # Uploads arrive in the store's own folder (not a /tmp/gradio shared with other programs);
+    # no route serves anything under the store: `file=` routes answer 403 for all of it.
+    app.incoming.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(app.incoming)
+    store = Path(app.settings.store).expanduser().resolve()
+    # Gradio must read .incoming to hand uploads over: the guard keeps it off the file= routes
+    blocked = [str(p) for p in store.iterdir() if p != app.incoming]
+    guards = file_guard.middleware(store) + (login_guard.middleware(settings) if auth else [])
     demo = web_page.build(app)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
     # Gradio's own routes use a name Starlette deprecated: not the reader's concern
@@ -106,11 +115,13 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
             server_name=settings.host,
             server_port=settings.port,
             auth=auth,
-            app_kwargs={"middleware": login_guard.middleware(settings)} if auth else None,
+            app_kwargs={"middleware": guards},
             auth_message="News assistant: sign in to ask about the articles." if auth else None,
             prevent_thread_lock=True,
             quiet=True,
             footer_links=["api"],
+            allowed_paths=[],
+            blocked_paths=blocked,
             # a hard cap; the per-file limit is checked (and explained) by the upload handler
             max_file_size=int(settings.max_upload_mb * 4 * 1024 * 1024),
             **web_look.launch_options(),

@@ -3,7 +3,9 @@
 `save_uploads` copies each acceptable upload into the uploads folder (a plain base name, an
 article file type, under the size limit; the same file twice is kept once) and says what became
 of every file; `settle` then puts each indexing error on the upload it belongs to and deletes
-uploads nothing could be read from. Files are written whole or not at all
+uploads nothing could be read from. The browser's files arrive in the store's own `STORE/.incoming`
+folder (`incoming_folder`, Gradio's upload folder), which no route serves, and are deleted
+(`discard`) as soon as they are copied. Files are written whole or not at all
 (`index.write_atomically`), so a sync never reads half an upload. Not here: the sync itself and
 the report's HTML (`assistant.web`, `assistant.web_render`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +25,8 @@ from assistant.errors import NewsAssistantError
 from index import SUPPORTED_EXTENSIONS, SyncReport, write_atomically
 
 ACCEPTED = sorted(SUPPORTED_EXTENSIONS)
+INCOMING = ".incoming"  # under the store: where Gradio writes uploads before the handler runs
+STALE_SECONDS = 3600.0  # an upload no handler took (a dropped request) is removed after this
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
 Status = Literal["indexed", "rejected", "failed"]
 
@@ -144,3 +149,41 @@ def settle(
             settled[key] = replace(upload, status="failed", reason="; ".join(reasons), path=None)
     out = [settled.get(str(u.path.resolve()), u) if u.path is not None else u for u in uploads]
     return out, leftover
+
+
+def incoming_folder(store: Path) -> Path:
+    """The store's folder for uploads in flight (Gradio's `GRADIO_TEMP_DIR` while serving)."""
+    return Path(store).expanduser().resolve() / INCOMING
+
+
+def discard(files: Sequence[Any], folder: Path, stale: float = STALE_SECONDS) -> None:
+    """Delete the received copies of `files` inside `folder`, and anything older than `stale`
+    seconds there (uploads whose handler never ran); files elsewhere are never touched."""
+    root = folder.resolve()
+    for item in files:
+        temp = Path(item["path"] if isinstance(item, dict) else str(item)).resolve()
+        if root in temp.parents:
+            temp.unlink(missing_ok=True)
+            _remove_empty(temp.parent, root)
+    if not root.is_dir():
+        return
+    cutoff = time.time() - stale
+    for entry in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        try:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_file():
+                entry.unlink()
+            elif not any(entry.iterdir()):
+                entry.rmdir()
+        except OSError:
+            pass  # another request is using or removing it
+
+
+def _remove_empty(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

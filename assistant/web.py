@@ -13,7 +13,9 @@ uploads (`assistant.uploads`); options, start-up and the bind/password rules
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,11 @@ from typing import Any
 import gradio as gr
 
 from assistant import web_render as render
-from assistant.assistant import Assistant, Conversation, make_filters
-from assistant.errors import NewsAssistantError
+from assistant.assistant import Assistant, Conversation, clean_question, make_filters
+from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
-from assistant.uploads import Upload, save_uploads, settle
-from index import SyncReport
+from assistant.uploads import Upload, discard, incoming_folder, save_uploads, settle
+from index import SyncProgress, SyncReport
 
 log = logging.getLogger("assistant.web")
 Report = dict[str, Any]
@@ -42,6 +44,7 @@ class WebApp:
         self.settings = assistant.settings
         self.folders = [Path(f) for f in folders]
         self.uploads = Path(self.settings.store).expanduser() / "uploads"
+        self.incoming = incoming_folder(self.settings.store)
 
     # -- status -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -78,27 +81,31 @@ class WebApp:
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer to `message` into the chat; then its checked text and sources.
 
-        Yields (question box, chat, sources panel, filter note, conversation, answers).
+        Yields (question box, chat, sources panel, filter note, conversation, answers). A
+        question that cannot be asked gets a message in the chat, the question stays in its box
+        to be fixed, and the sources panel is cleared: nothing is left "searching".
         """
         problem = _date_problem(since, until)
-        if problem:  # said beside the filters too, where the reader will fix it
-            gr.Warning(problem)
-            yield message, history, gr.skip(), _note(problem), conversation, answers
-            return
-        problem = self._not_ready(message)
-        if problem:
-            gr.Warning(problem)
-            yield message, history, gr.skip(), gr.skip(), conversation, answers
+        note = _note(problem)
+        try:
+            if problem:
+                raise QuestionError(problem.rstrip(".") + ".")
+            question = clean_question(message or "", self.settings.answer.max_question_chars)
+            self._check_ready()
+        except NewsAssistantError as exc:
+            refusal = {"role": "assistant", "content": render.refusal_markdown(str(exc))}
+            cleared = render.sources_cleared(str(exc))
+            yield message, [*history, refusal], cleared, note, conversation, [*answers, None]
             return
         conversation = conversation or self.assistant.chat()
         reply = {"role": "assistant", "content": render.streaming_markdown("")}
-        history = [*history, {"role": "user", "content": render.chat_text(message)}, reply]
+        history = [*history, {"role": "user", "content": render.chat_text(question)}, reply]
         answers = [*answers, None]
-        yield "", history, render.searching_html(message), _note(""), conversation, answers
+        yield "", history, render.searching_html(question), note, conversation, answers
         streamed = ""
         try:
             filters = {"sources": sources or None, "since": since or None, "until": until or None}
-            for part in conversation.stream(message, **filters):
+            for part in conversation.stream(question, **filters):
                 shown: Any = gr.skip()
                 if isinstance(part, Answer):
                     answers[-1] = part
@@ -110,23 +117,23 @@ class WebApp:
                 yield "", history, shown, gr.skip(), conversation, answers
         except NewsAssistantError as exc:
             reply["content"] = render.error_markdown(str(exc))
-            yield "", history, gr.skip(), gr.skip(), conversation, answers
+            yield "", history, render.sources_cleared(str(exc)), gr.skip(), conversation, answers
         except Exception as exc:  # a bug must not leave the chat hanging or show a traceback
-            log.exception("answering %r failed", message)
-            reply["content"] = render.error_markdown(
+            log.exception("answering %r failed", question)
+            failure = (
                 f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
                 "The server log has the details."
             )
-            yield "", history, gr.skip(), gr.skip(), conversation, answers
+            reply["content"] = render.error_markdown(failure)
+            yield "", history, render.sources_cleared(failure), gr.skip(), conversation, answers
 
-    def _not_ready(self, message: str) -> str:
-        """Why no question can be answered now ('' when one can)."""
-        if not (message or "").strip():
-            return "Type a question first."
+    def _check_ready(self) -> None:
+        """Raises when no question can be answered now."""
         self.index.refresh()
         if not self.index.records():
-            return "No articles are indexed yet: upload some in the Articles tab first."
-        return ""
+            raise QuestionError(
+                "No articles are indexed yet: upload some in the Articles tab first."
+            )
 
     def check_dates(self, since: str, until: str) -> Any:
         """The inline note under the date boxes, as the reader leaves one."""
@@ -151,35 +158,86 @@ class WebApp:
         return render.sources_html(chosen) if chosen is not None else gr.skip()
 
     # -- indexing -----------------------------------------------------------------------------
-    def upload(self, files: list[Any] | None, progress: Any = None) -> Report:
-        """Save uploaded files under <store>/uploads (safe names, limits) and index them."""
-        progress = _no_progress if progress is None else progress
+    def upload(self, files: list[Any] | None, progress: Any = None) -> Iterator[Report]:
+        """Save uploaded files under <store>/uploads (safe names, limits) and index them.
+
+        Yields the report as the sync moves (`phase`: reading, embedding, writing, keyword
+        index, done, with `done`/`total` and `unit`), the last one complete. The browser's
+        copies in the store's incoming folder are deleted once saved, whatever happens.
+        """
         limit = int(self.settings.web.max_upload_mb * 1024 * 1024)
-        uploads = save_uploads(files or [], self.uploads, limit)
+        try:
+            uploads = save_uploads(files or [], self.uploads, limit)
+        finally:
+            discard(files or [], self.incoming)
         saved = [u.path for u in uploads if u.path is not None]
         if not saved:
-            return _report(uploads, None, "Nothing was indexed.")
-        progress(0.0, desc="Reading the files …")
-        report = self._sync(saved, prune=False, progress=progress)
+            yield _report(uploads, None, "Nothing was indexed.")
+            return
+        report = None
+        for update in self._sync(saved, prune=False, progress=progress):
+            if isinstance(update, SyncReport):
+                report = update
+            else:
+                yield _report(uploads, None, update.describe(), phase=update)
+        assert report is not None
         stored = {str(Path(r.path).resolve()) for r in self.index.records().values() if r.path}
         uploads, leftover = settle(uploads, report, stored)
-        return _report(uploads, report, "", leftover)
+        yield _report(uploads, report, "", leftover)
 
-    def reindex(self, progress: Any = None) -> Report:
-        """Sync the --articles folders and the uploads, removing articles whose files went."""
-        progress = _no_progress if progress is None else progress
+    def reindex(self, progress: Any = None) -> Iterator[Report]:
+        """Sync the --articles folders and the uploads, removing articles whose files went;
+        yields the report as it moves, like `upload`."""
         roots = [*self.folders, *([self.uploads] if self.uploads.is_dir() else [])]
         if not roots:
-            return _report([], None, "Nothing to re-index: start the server with --articles DIR.")
-        progress(0.0, desc="Reading the folders …")
-        report = self._sync(roots, prune=True, progress=progress)
-        return _report([], report, "", [str(e) for e in report.errors])
+            yield _report([], None, "Nothing to re-index: start the server with --articles DIR.")
+            return
+        for update in self._sync(roots, prune=True, progress=progress):
+            if isinstance(update, SyncReport):
+                yield _report([], update, "", [str(e) for e in update.errors])
+            else:
+                yield _report([], None, update.describe(), phase=update)
 
-    def _sync(self, paths: Sequence[Path], prune: bool, progress: Any) -> SyncReport:
-        try:
-            return self.index.sync(paths, prune=prune, progress=_feed(progress))
-        except NewsAssistantError as exc:  # e.g. another process is writing, or the disk is full
-            raise gr.Error(str(exc), title="Indexing stopped", print_exception=False) from None
+    def _sync(
+        self, paths: Sequence[Path], prune: bool, progress: Any
+    ) -> Iterator[SyncProgress | SyncReport]:
+        """Run the sync in a thread; yield its progress as it moves, then its report.
+
+        Progress that piles up while the consumer is busy is thinned to the latest update of
+        each phase, so every phase reached is still yielded, in order.
+        """
+        shown = _no_progress if progress is None else progress
+        updates: queue.Queue[SyncProgress | SyncReport | BaseException] = queue.Queue()
+
+        def run() -> None:
+            try:
+                updates.put(self.index.sync(paths, prune=prune, progress=updates.put))
+            except BaseException as exc:  # handed to the consumer, which raises it
+                updates.put(exc)
+
+        worker = threading.Thread(target=run, name="page-sync", daemon=True)
+        worker.start()
+        while True:
+            arrived = [updates.get()]
+            while not updates.empty():  # what piled up while the page was being updated
+                arrived.append(updates.get_nowait())
+            # "done" is said by the report itself, which comes next
+            moving = [u for u in arrived if isinstance(u, SyncProgress) and u.phase != "done"]
+            ended = [u for u in arrived if not isinstance(u, SyncProgress)]
+            for update in _latest_per_phase(moving):
+                shown(_fraction(update), desc=update.describe())
+                yield update
+            if not ended:
+                continue
+            worker.join()
+            end = ended[0]  # the thread's last word: the report or what stopped it
+            if isinstance(end, NewsAssistantError):  # another writer, a full disk, ...
+                raise gr.Error(str(end), title="Indexing stopped", print_exception=False)
+            if isinstance(end, BaseException):
+                raise end
+            assert isinstance(end, SyncReport)
+            yield end
+            return
 
     def after_index(self, report: Report, chosen: list[str] | None) -> tuple[Any, ...]:
         """The report, and what the index now holds; the upload box is emptied."""
@@ -231,24 +289,30 @@ def _report(
     report: SyncReport | None,
     summary: str,
     errors: Sequence[str] = (),
+    phase: SyncProgress | None = None,
 ) -> Report:
     out: Report = {"files": [u.to_dict() for u in uploads]}
     if report is not None:
         out.update(asdict(report))
         summary = f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
-    out.update(errors=list(errors), summary=summary)
+    step = phase or SyncProgress("done")
+    out.update(errors=list(errors), summary=summary, **{f: getattr(step, f) for f in _STEP})
     return out
 
 
-def _feed(progress: Any) -> Callable[[str, int, int], None]:
-    """The index's progress callback as a Gradio progress bar."""
+_STEP = ("phase", "done", "total", "unit")
 
-    def callback(article_id: str, done: int, total: int) -> None:
-        # the sync reports each article as it is queued; the last batch embeds after that
-        desc = "Embedding the last batch" if article_id and done == total else "Indexing articles"
-        progress((done, total), desc=desc, unit="articles")
 
-    return callback
+def _latest_per_phase(updates: Sequence[SyncProgress]) -> list[SyncProgress]:
+    """The last update of each run of one phase, in order."""
+    return [
+        u for i, u in enumerate(updates) if i + 1 == len(updates) or updates[i + 1].phase != u.phase
+    ]
+
+
+def _fraction(update: SyncProgress) -> float | None:
+    """How far the sync is, for a progress bar (None: a phase without a count)."""
+    return update.done / update.total if update.total else None
 
 
 def _no_progress(*args: Any, **kwargs: Any) -> None:

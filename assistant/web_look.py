@@ -1,6 +1,7 @@
 """How the page looks: Gradio's theme with fonts it bundles, and the stylesheet `web.css`.
 
-Everything about the page's appearance is here and in `web.css`; the page requests nothing from
+Everything about the page's appearance is here, in `web.css` and in `web.js` (the phone layout's
+folded filters); the page requests nothing from
 other sites. Not here: what the page holds (`assistant.web`) or the HTML it shows
 (`assistant.web_render`, whose classes `web.css` styles).
 """
@@ -13,10 +14,12 @@ from typing import Any
 import gradio as gr
 
 STYLESHEET = Path(__file__).with_name("web.css")
+SCRIPT = Path(__file__).with_name("web.js")  # run once when the page loads (phone layout)
 
 
 def launch_options() -> dict[str, Any]:
-    """The `css` and `theme` arguments of `gr.Blocks.launch`."""
+    """The `css` and `theme` arguments of `gr.Blocks.launch` (`web.js` runs on the page's load
+    event: see `assistant.web_page`)."""
     return {"css": STYLESHEET.read_text(encoding="utf-8"), "theme": theme()}
 
 

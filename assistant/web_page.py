@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant import web_look
 from assistant import web_render as render
 from assistant.uploads import ACCEPTED
 from assistant.web import Report, WebApp
@@ -21,7 +22,11 @@ from assistant.web import Report, WebApp
 
 def build(app: WebApp) -> gr.Blocks:
     """The page and its events; only the endpoints meant for programs are named."""
-    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+    # Received uploads are deleted by the handler; any a dropped request left behind, after an
+    # hour (and all of them when the server starts again).
+    with gr.Blocks(
+        title="News assistant", analytics_enabled=False, delete_cache=(600, 3600)
+    ) as demo:
         ui = SimpleNamespace(
             conversation=gr.State(None),
             answers=gr.State([]),
@@ -38,6 +43,7 @@ def build(app: WebApp) -> gr.Blocks:
                     ui.status = gr.HTML(elem_id="na-status")
         _wire_chat(app, ui)
         _wire_indexing(app, ui)
+        demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # the phone layout
         demo.load(
             app.on_load,
             None,
@@ -81,7 +87,7 @@ def _chat_column(app: WebApp, ui: SimpleNamespace) -> None:
 
 def _filters_and_sources(ui: SimpleNamespace) -> None:
     with gr.Column(scale=2, min_width=340):
-        with gr.Accordion("Filters: source and publication date", open=True):
+        with gr.Accordion("Filters: source and publication date", open=True, elem_id="na-filters"):
             ui.source_filter = gr.Dropdown(
                 label="Sources (none chosen: all)", multiselect=True, choices=[]
             )
@@ -141,11 +147,12 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
 
 def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     # Gradio finds its progress tracker by a gr.Progress() default, one per function.
-    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> Report:  # noqa: B008
-        return app.upload(files, progress)
+    # Both stream their report as the sync moves (programs see each phase) and move the bar.
+    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
+        yield from app.upload(files, progress)
 
-    def reindex(progress: Any = gr.Progress()) -> Report:  # noqa: B008
-        return app.reindex(progress)
+    def reindex(progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
+        yield from app.reindex(progress)
 
     # One sync at a time (the store has one writer); questions keep their own queue.
     one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}

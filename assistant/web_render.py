@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from assistant.types import Answer, Citation
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~|$#])")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)|(?<=\w)(@)(?=\w)")
+_ENTITY = {":": "&#58;", ".": "&#46;", "@": "&#64;"}
 _CONTEXT = 220  # characters of passage shown either side of the quote before eliding
 
 
@@ -26,8 +28,11 @@ def esc(text: object) -> str:
 
 
 def chat_text(text: str) -> str:
-    """Plain text for a chat bubble, which renders Markdown and HTML: both are neutralised."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    """Plain text for a chat bubble, which renders Markdown and HTML: both are neutralised, and
+    so are the bubble's automatic links (a URL, www. or e-mail address in an article's sentence
+    stays text: its ':', '.' or '@' is written as an entity the autolinker does not see)."""
+    text = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    return _AUTOLINK.sub(lambda m: _ENTITY[m.group(0)], text)
 
 
 def safe_url(url: str) -> str | None:
@@ -95,8 +100,7 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def _footer(answer: Answer) -> str:
-    n = len(answer.citations)
-    bits = [f"{n} source{'s' if n != 1 else ''}"]
+    bits = [count_line(answer.citations) or "no sources"]
     bits.append(f"written by {chat_text(answer.model)}" if answer.model else "quoted verbatim")
     if answer.standalone_question and answer.standalone_question != answer.question:
         bits.append(f"read as “{chat_text(answer.standalone_question)}”")
@@ -106,6 +110,12 @@ def _footer(answer: Answer) -> str:
 
 def error_markdown(message: str) -> str:
     return "⚠️ " + chat_text(message)
+
+
+def refusal_markdown(message: str) -> str:
+    """A question that was not asked: why, starting with a capital, in the chat."""
+    message = message[:1].upper() + message[1:]
+    return "⚠️ **Not asked.** " + chat_text(message)
 
 
 # -- the sources panel --------------------------------------------------------------------------
@@ -124,7 +134,8 @@ def sources_placeholder(articles: int) -> str:
 
 
 def sources_html(answer: Answer) -> str:
-    """Numbered source cards for one answer (or its closest passages when it declined)."""
+    """One card per cited article, its numbered passages inside (or the closest passages when
+    the answer declined)."""
     head = "Sources" if answer.answered or not answer.citations else "Closest passages"
     notes = []
     if not answer.answered and answer.citations:
@@ -136,7 +147,7 @@ def sources_html(answer: Answer) -> str:
             f"{'is' if checked == 1 else 'are'} supported by the articles."
         )
     if answer.citations:
-        cards = "".join(citation_card(c) for c in answer.citations)
+        cards = "".join(article_card(group) for group in by_article(answer.citations))
     elif answer.mode == "llm":
         cards = '<div class="na-empty">No passage of the articles supports this answer.</div>'
     else:
@@ -144,18 +155,47 @@ def sources_html(answer: Answer) -> str:
     noted = "".join(f'<p class="na-note">{esc(n)}</p>' for n in notes)
     return (
         f'<div class="na-sources"><div class="na-head"><span>{head}</span>'
-        f'<span class="na-for">{esc(answer.question)}</span></div>{noted}{cards}</div>'
+        f'<span class="na-for">{esc(answer.question)}</span>'
+        f'<span class="na-count">{esc(count_line(answer.citations))}</span></div>'
+        f"{noted}{cards}</div>"
     )
 
 
-def citation_card(c: Citation) -> str:
+def by_article(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """The citations grouped by article, articles in the order of their first citation."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.article_id, []).append(c)
+    return list(groups.values())
+
+
+def count_line(citations: Sequence[Citation]) -> str:
+    """'2 articles, 3 passages' ('' for none)."""
+    if not citations:
+        return ""
+    k, n = len({c.article_id for c in citations}), len(citations)
+    return f"{k} article{'s' if k != 1 else ''}, {n} passage{'s' if n != 1 else ''}"
+
+
+def article_card(group: Sequence[Citation]) -> str:
+    """One article: its title (linked only to the article's own http(s) URL), outlet and date,
+    then each cited passage with its number and the quote highlighted."""
+    c = group[0]
     url = safe_url(c.url)
-    title = esc(c.title or c.article_id)
+    title = esc(plain_text(c.title) or c.article_id)
     if url:
         title = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
     meta = [esc(x) for x in (c.source, nice_date(c.published)) if x]
     if url:
         meta.append(f'<span class="na-host">{esc(urlsplit(c.url).netloc)}</span>')
+    passages = "".join(_passage_item(p) for p in group)
+    return (
+        f'<div class="na-card" id="na-article-{c.n}"><div class="na-title">{title}</div>'
+        f'<div class="na-meta">{" · ".join(meta)}</div>{passages}</div>'
+    )
+
+
+def _passage_item(c: Citation) -> str:
     shown, full = passage_html(c)
     more = (
         f'<details class="na-full"><summary>Whole passage</summary><p>{full}</p></details>'
@@ -163,15 +203,14 @@ def citation_card(c: Citation) -> str:
         else ""
     )
     return (
-        f'<div class="na-card" id="na-source-{c.n}"><div class="na-card-top">'
-        f'<span class="na-n">{c.n}</span><div><div class="na-title">{title}</div>'
-        f'<div class="na-meta">{" · ".join(meta)}</div></div></div>'
-        f'<p class="na-passage">{shown}</p>{more}</div>'
+        f'<div class="na-cited" id="na-source-{c.n}"><span class="na-n">{c.n}</span>'
+        f'<div class="na-cited-text"><p class="na-passage">{shown}</p>{more}</div></div>'
     )
 
 
 def passage_html(c: Citation) -> tuple[str, str]:
-    """(the passage around the quote, the whole passage), with the quote in <mark>.
+    """(the passage around the quote, the whole passage), with the quote in <mark>, as plain
+    text: Markdown syntax of the article (headings, emphasis, link targets) left out.
 
     The quote is located by its offsets; if they do not point at it (they always should), by
     searching for its text, and failing that the quote is shown on its own.
@@ -180,16 +219,51 @@ def passage_html(c: Citation) -> tuple[str, str]:
     if not (0 <= a <= b <= len(c.passage)) or c.passage[a:b] != c.quote:
         found = c.passage.find(c.quote) if c.quote else -1
         if found < 0:
-            quote = f"<mark>{esc(c.quote)}</mark>"
+            quote = f"<mark>{esc(plain_text(c.quote))}</mark>"
             return quote, quote
         a, b = found, found + len(c.quote)
-    before, quote, after = c.passage[:a], c.passage[a:b], c.passage[b:]
+    keep = _text_mask(c.passage)
+    before, quote, after = (_kept(c.passage, keep, i, j) for i, j in ((0, a), (a, b), (b, None)))
     full = f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}"
     if len(before) > _CONTEXT:
         before = "… " + before[-_CONTEXT:].split(" ", 1)[-1]
     if len(after) > _CONTEXT:
         after = after[:_CONTEXT].rsplit(" ", 1)[0] + " …"
     return f"{esc(before)}<mark>{esc(quote)}</mark>{esc(after)}", full
+
+
+# Markdown syntax around text: (pattern, groups that are syntax to leave out)
+_SYNTAX = [
+    (re.compile(r"^[ \t]{0,3}(#{1,6}[ \t]+)", re.M), (1,)),  # heading marks
+    (re.compile(r"^[ \t]{0,3}(>[ \t]?)", re.M), (1,)),  # block quote marks
+    (re.compile(r"^[ \t]*(([-*_])[ \t]*(?:\2[ \t]*){2,})$", re.M), (1,)),  # rules
+    (re.compile(r"(!?\[)[^\]\n]*(\]\([^)\s]*(?:[ \t]+\"[^\"\n]*\")?\))"), (1, 2)),  # links
+    (re.compile(r"(\*\*)(?=\S)[^\n]*?(?<=\S)(\*\*)"), (1, 2)),  # strong
+    (re.compile(r"(?<!\w)(__)(?=[^\s_])[^\n]*?(?<=[^\s_])(__)(?!\w)"), (1, 2)),
+    (re.compile(r"(?<![\w*])(\*)(?=[^\s*])[^*\n]*?(?<=[^\s*])(\*)(?![\w*])"), (1, 2)),  # emphasis
+    (re.compile(r"(?<![\w_])(_)(?=[^\s_])[^_\n]*?(?<=[^\s_])(_)(?![\w_])"), (1, 2)),
+    (re.compile(r"(`+)[^`\n]+?(\1)"), (1, 2)),  # code spans
+]
+
+
+def _text_mask(text: str) -> list[bool]:
+    """Which characters of `text` are text rather than Markdown syntax."""
+    keep = [True] * len(text)
+    for pattern, groups in _SYNTAX:
+        for m in pattern.finditer(text):
+            for g in groups:
+                keep[m.start(g) : m.end(g)] = [False] * (m.end(g) - m.start(g))
+    return keep
+
+
+def _kept(text: str, keep: list[bool], start: int, end: int | None) -> str:
+    end = len(text) if end is None else end
+    return "".join(ch for ch, k in zip(text[start:end], keep[start:end], strict=True) if k)
+
+
+def plain_text(text: str) -> str:
+    """`text` without its Markdown syntax: '# **Big** [news](https://x)' -> 'Big news'."""
+    return _kept(text, _text_mask(text), 0, None)
 
 
 # -- index status and upload reports ------------------------------------------------------------
@@ -270,6 +344,14 @@ def examples_list(questions: Sequence[str]) -> list[dict[str, str]]:
 def note(message: str) -> str:
     """An inline warning under the filters."""
     return f'<div class="na-inline-note">⚠️ {esc(message)}</div>'
+
+
+def sources_cleared(reason: str) -> str:
+    """The sources panel after a question that got no answer: empty, saying why."""
+    return (
+        '<div class="na-sources"><div class="na-head"><span>Sources</span></div>'
+        f'<div class="na-empty na-none">No sources: {esc(reason)}</div></div>'
+    )
 
 
 def searching_html(question: str) -> str:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         Hit,
         IndexStats,
         StoreCheck,
+        SyncProgress,
         SyncReport,
     )
 
@@ -64,6 +65,7 @@ _HOME = {
     "Hit": "index.types",
     "IndexStats": "index.types",
     "StoreCheck": "index.types",
+    "SyncProgress": "index.types",
     "SyncReport": "index.types",
 }
 
@@ -85,6 +87,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "SyncProgress",
     "SyncReport",
     "Tokenizer",
     "split_sentences",

@@ -28,7 +28,7 @@ from index.records import ArticleRecord, record_from_metadata
 from index.settings import IndexSettings
 from index.store import ChromaStore, make_client
 from index.sync import Progress, Writer, recover, remove_articles, sync_paths
-from index.types import Article, SyncReport
+from index.types import Article, SyncProgress, SyncReport
 
 _PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
 
@@ -202,25 +202,30 @@ class ArticleIndex(ArticleReads):
         settings, switching over only once all is written.
         """
         roots = [Path(p).expanduser() for p in paths]
+        report = progress or (lambda update: None)
         with self._writing():
             self.refresh()
             if rebuild:
-                return self._rebuild(roots, progress)
+                done = self._rebuild(roots, report)
+                report(SyncProgress("done"))
+                return done
             if self._store.manifest is None:
                 self._store.create(self.settings.fingerprint())
             recovered = recover(self._store)
             self._store.drop_stale_versions()
             writer = self._writer()
             cache = FileCache.load(self.folder / f"files-{self.settings.collection}.json")
-            report = sync_paths(
-                writer, roots, self._max_bytes, prune=prune, progress=progress, cache=cache
+            synced = sync_paths(
+                writer, roots, self._max_bytes, prune=prune, progress=report, cache=cache
             )
             resolved = [str(r.resolve()) for r in roots]
-            if recovered or report.added or report.updated or report.removed:
+            if recovered or synced.added or synced.updated or synced.removed:
+                report(SyncProgress("keyword index"))
                 self._finish(writer.keyword, resolved)
             else:  # nothing to refresh: skip re-saving the keyword index (a second, whole corpus)
                 self._store.bump(sync_done=True, roots=resolved, advance=False)
-            return report
+            report(SyncProgress("done"))
+            return synced
 
     def remove(self, ids: Sequence[str]) -> int:
         """Delete articles (and all their chunks) by id; returns how many were stored."""
@@ -302,7 +307,7 @@ class ArticleIndex(ArticleReads):
         self._article_cache.cache_clear()  # type: ignore[attr-defined]
         self._save_keyword(keyword)
 
-    def _rebuild(self, roots: list[Path], progress: Progress | None) -> SyncReport:
+    def _rebuild(self, roots: list[Path], progress: Progress) -> SyncReport:
         began = time.perf_counter()
         staged = self._store.staged(self.settings.fingerprint())
         old = self._store.articles
@@ -326,6 +331,7 @@ class ArticleIndex(ArticleReads):
         report = sync_paths(writer, roots, self._max_bytes, prune=False, progress=progress)
         self._store.publish(staged)
         self._records = writer.records
+        progress(SyncProgress("keyword index"))
         self._finish(keyword, [str(r.resolve()) for r in roots])
         return replace(
             report,

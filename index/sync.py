@@ -35,9 +35,10 @@ from index.records import (
     record_from_metadata,
 )
 from index.store import ChromaStore
-from index.types import Article, Chunk, FileError, SyncReport
+from index.types import Article, Chunk, FileError, SyncProgress, SyncReport
 
-Progress = Callable[[str, int, int], None]  # (article id, articles done, articles to index)
+Progress = Callable[[SyncProgress], None]
+EMBED_STEP = 32  # chunks embedded between two progress reports
 
 
 @dataclass
@@ -96,9 +97,22 @@ class Writer:
         self.chunks_written = 0
         self.embed_seconds = 0.0
         self.space_check = space_check
+        self.progress: Progress | None = None
+        self.expected = 0  # chunks this sync will write, for progress reports
+        self.embedded = self.written_before = 0
 
-    def add(self, article: Article) -> None:
-        chunks = make_chunks(article, self.embedder, self.max_tokens, self.overlap)
+    def expect(self, chunks: int, progress: Progress | None) -> None:
+        """Report embedding and writing to `progress`, out of `chunks` chunks in all."""
+        self.progress, self.expected = progress, chunks
+        self.embedded, self.written_before = 0, self.chunks_written
+
+    def _report(self, phase: str, done: int) -> None:
+        if self.progress is not None and self.expected:
+            self.progress(SyncProgress(phase, done, self.expected, "chunks"))  # type: ignore[arg-type]
+
+    def add(self, article: Article, chunks: list[Chunk] | None = None) -> None:
+        if chunks is None:
+            chunks = make_chunks(article, self.embedder, self.max_tokens, self.overlap)
         if article.id in self.records:
             self.batch.updated.add(article.id)
         self.batch.articles.append(article)
@@ -112,11 +126,10 @@ class Writer:
             return
         ids = [a.id for a in batch.articles]
         flat = [c for chunks in batch.chunks for c in chunks]
-        began = time.perf_counter()
-        vectors = self.embedder.embed([c.text for c in flat])
-        self.embed_seconds += time.perf_counter() - began
+        vectors = self._embed([c.text for c in flat])
         if self.space_check is not None:
             self.space_check()
+        self._report("writing", self.chunks_written - self.written_before)
         self.store.journal_add(ids)
         _add_chunks(self.store.chunks, flat, vectors)
         self.store.articles.upsert(
@@ -146,6 +159,22 @@ class Writer:
         self.chunks_written += len(flat)
         self.store.bump()
         self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
+        self._report("writing", self.chunks_written - self.written_before)
+
+    def _embed(self, texts: list[str]) -> Any:
+        """The texts' vectors, in steps of `EMBED_STEP` when progress is reported."""
+        import numpy as np
+
+        began = time.perf_counter()
+        step = EMBED_STEP if self.progress is not None else max(len(texts), 1)
+        parts = []
+        for start in range(0, len(texts), step):
+            self._report("embedding", self.embedded)
+            parts.append(self.embedder.embed(texts[start : start + step]))
+            self.embedded += len(texts[start : start + step])
+        self._report("embedding", self.embedded)
+        self.embed_seconds += time.perf_counter() - began
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
@@ -220,11 +249,13 @@ def sync_paths(
     """
     began = time.perf_counter()
     files, errors = discover(paths)
+    report = progress or (lambda update: None)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     seen: dict[str, str] = {}
     failed_paths: set[str] = set()
     todo: list[Article] = []
-    for root, path in files:
+    for n, (root, path) in enumerate(files):
+        report(SyncProgress("reading", n, len(files), "files"))
         sig = signature(path)
         known = None if cache is None else cache.unchanged(root, path, sig, writer.records)
         if known is not None and not seen.keys() & known.keys():
@@ -259,14 +290,16 @@ def sync_paths(
             todo.append(item)
         if cache is not None and clean and sig is not None:
             cache.remember(root, path, sig, clean)
-    for done, article in enumerate(todo, start=1):
-        writer.add(article)
-        if progress:
-            progress(article.id, done, len(todo))
+    report(SyncProgress("reading", len(files), len(files), "files"))
+    planned = [
+        (a, make_chunks(a, writer.embedder, writer.max_tokens, writer.overlap)) for a in todo
+    ]
+    writer.expect(sum(len(chunks) for _, chunks in planned), progress)
+    for article, chunks in planned:
+        writer.add(article, chunks)
     writer.flush()
-    if progress and todo:
-        progress("", len(todo), len(todo))
-    removed = _prune(writer, paths, set(seen), failed_paths) if prune else 0
+    writer.expect(0, None)  # a rebuild's writer is used again: no stale reports
+    removed = _prune(writer, paths, set(seen), failed_paths, report) if prune else 0
     if cache is not None:
         synced = [root for root, _ in files] + [p for p in paths if p.is_dir()]
         cache.save(synced)  # only now: every article it lists is stored
@@ -283,7 +316,9 @@ def sync_paths(
     )
 
 
-def _prune(writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[str]) -> int:
+def _prune(
+    writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[str], report: Progress
+) -> int:
     """Remove articles that came from under `paths` and are no longer there.
 
     Articles of a file that failed to parse this time are kept: nothing stored is lost to a
@@ -297,4 +332,6 @@ def _prune(writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[
         src = Path(record.path)
         if any(src == r or r in src.parents for r in roots):
             gone.append(record.id)
+    if gone:
+        report(SyncProgress("removing", 0, len(gone), "articles"))
     return remove_articles(writer.store, writer.keyword, writer.records, gone)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,36 @@ class FileError:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         return f"{where}: {self.reason}"
+
+
+Phase = Literal["reading", "embedding", "writing", "removing", "keyword index", "done"]
+PHASES: tuple[Phase, ...] = ("reading", "embedding", "writing", "removing", "keyword index", "done")
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Where a running sync is: its phase and, within it, `done` of `total` `unit`s.
+
+    The phases come in the order of `PHASES`; embedding and writing alternate batch by batch
+    (each counts chunks of the whole sync), and a phase with nothing to do is skipped.
+    """
+
+    phase: Phase
+    done: int = 0
+    total: int = 0
+    unit: str = ""
+
+    def describe(self) -> str:
+        """One line for a progress bar: 'Embedding chunks 64/210'."""
+        if self.phase == "done":
+            return "Done"
+        if self.phase == "keyword index":
+            return "Updating the keyword index"
+        label = {"reading": "Reading", "embedding": "Embedding", "writing": "Writing"}.get(
+            self.phase, "Removing"
+        )
+        count = f" {self.done}/{self.total}" if self.total else ""
+        return f"{label} {self.unit}{count}".rstrip()
 
 
 @dataclass(frozen=True)

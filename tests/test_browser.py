@@ -1,7 +1,9 @@
 """The web page in a real browser (Debian's Chromium, headless, through Playwright): a streamed,
-cited answer with its sentence highlighted, follow-ups, filters, uploads, and article markup shown
-as text, never run. Screenshots the answered Madrid question (into docs/screenshot.png when
-NEWS_ASSISTANT_SCREENSHOT=docs/screenshot.png is set)."""
+cited answer with its sentence highlighted, sources grouped by article, refused questions,
+follow-ups, filters, uploads with moving progress, article markup shown as text and never run,
+and the phone layout (390x844). Screenshots the answered Madrid question at desktop and phone
+size (into the files NEWS_ASSISTANT_SCREENSHOT and NEWS_ASSISTANT_SCREENSHOT_PHONE name, when
+set: `make screenshot`)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,15 @@ HOSTILE_TEXT = (
     'Organisers printed <script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=2"> '
     "on the gala banner as a joke about web security.\n"
 )
+MARKDOWN_TEXT = (
+    "---\ntitle: Kite makers of Trondheim\nsource: Fjord Post\n"
+    "url: https://example.org/news/kites\n---\n\n"
+    "# Kite season opens\n\n"
+    "The **kite makers** of Trondheim sold _four hundred_ kites on Sunday, "
+    "according to [the guild](https://evil.example/guild) and `www.evil.example`.\n"
+)
 TIMEOUT_MS = 90_000
+PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,23 +64,26 @@ def app(tmp_path_factory) -> Iterator[App]:
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        outside: list[str] = []
-        page.on(
-            "request",
-            lambda r: outside.append(r.url) if not r.url.startswith(app.url) else None,
-        )
-        page.goto(app.url)
-        page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
-        page.outside_requests = outside  # type: ignore[attr-defined]
-        yield page
-        browser.close()
+        running = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield running
+        running.close()
+
+
+@pytest.fixture(scope="module")
+def page(app, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(app.url) else None)
+    page.goto(app.url)
+    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
+    page.outside_requests = outside  # type: ignore[attr-defined]
+    yield page
+    context.close()
 
 
 def ask(page, question: str) -> None:
@@ -93,9 +106,49 @@ def ask(page, question: str) -> None:
     )
 
 
+def refused(page, question: str) -> str:
+    """Send a question the page must refuse; the refusal's chat text once it is shown."""
+    answers = page.locator("#na-chat [data-testid='bot']")
+    before = answers.count()
+    page.fill("#na-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """(n) => {
+            const bots = document.querySelectorAll("#na-chat [data-testid='bot']");
+            return bots.length > n && bots[bots.length - 1].innerText.includes("Not asked")
+                && document.querySelector("#na-sources .na-none");
+        }""",
+        arg=before,
+        timeout=TIMEOUT_MS,
+    )
+    return answers.last.inner_text()
+
+
+def bubbles(page) -> list[str]:
+    return page.locator(
+        "#na-chat [data-testid='bot'], #na-chat [data-testid='user']"
+    ).all_inner_texts()
+
+
+def upload(page, path: Path) -> None:
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#na-upload input[type=file]").set_input_files(str(path))
+    page.wait_for_function(
+        """(name) => {
+            const report = document.querySelector("#na-report .na-report");
+            return report && report.innerText.includes(name) && report.querySelector(".na-ok");
+        }""",
+        arg=path.name,
+        timeout=TIMEOUT_MS,
+    )
+
+
 def new_chat(page) -> None:
-    """An empty conversation on the chat tab, whatever an earlier test left on the page."""
+    """An empty conversation on the chat tab and no date filter, whatever an earlier test left
+    on the page."""
     page.get_by_role("tab", name="Chat").click()
+    for box in ("#na-since textarea", "#na-until textarea"):
+        page.fill(box, "")
     page.get_by_role("button", name="New chat").click()
     page.wait_for_function(
         "document.querySelectorAll(\"#na-chat [data-testid='bot']\").length === 0",
@@ -148,11 +201,10 @@ def test_bad_date_gets_an_inline_message(page):
 def test_uploaded_markup_is_shown_as_text_and_never_runs(page, tmp_path):
     hostile = tmp_path / "harbour-gala.txt"
     hostile.write_text(HOSTILE_TEXT, encoding="utf-8")
-    page.get_by_role("tab", name="Articles").click()
-    page.locator("#na-upload input[type=file]").set_input_files(str(hostile))
-    page.locator("#na-report .na-ok").wait_for(timeout=TIMEOUT_MS)
+    before = int(page.locator("#na-header .na-line").inner_text().split()[0])
+    upload(page, hostile)
     assert "harbour-gala.txt" in page.locator("#na-report").inner_text()
-    assert "6 articles" in page.locator("#na-header").inner_text()
+    assert f"{before + 1} articles" in page.locator("#na-header").inner_text()
     new_chat(page)
     ask(page, "What did the organisers print on the gala banner in Bergen?")
     sources = page.locator("#na-sources").inner_text()
@@ -162,3 +214,119 @@ def test_uploaded_markup_is_shown_as_text_and_never_runs(page, tmp_path):
     assert '<img src=x onerror="window.__pwned=2">' in sources
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#na-sources script, #na-sources img, #na-chat img[src=x]").count() == 0
+
+
+def test_refused_questions_get_a_message_and_clear_the_sources(page):
+    new_chat(page)
+    ask(page, MADRID)  # the sources panel holds an answer's sources
+    assert "Type a question" in refused(page, "") or "empty" in refused(page, "   ")
+    assert "No sources" in page.locator("#na-sources").inner_text()
+    assert "empty" in refused(page, "\x01\x02\x03\x7f")
+    too_long = "Why " * 600
+    assert "characters long" in refused(page, too_long)
+    assert page.locator("#na-question textarea").input_value() == too_long  # kept to be fixed
+    page.fill("#na-since textarea", "2022-07-01")
+    page.fill("#na-until textarea", "2022-06-01")
+    assert "is after the until date" in refused(page, MADRID)
+    assert page.locator(".na-inline-note").count() == 1
+    page.fill("#na-since textarea", "")
+    page.fill("#na-until textarea", "")
+    assert page.locator("#na-sources .na-searching").count() == 0
+    assert all(text.strip() for text in bubbles(page)), bubbles(page)  # no empty bubble
+    ask(page, MADRID)  # and the chat goes on
+    assert "Kishida" in page.locator("#na-chat [data-testid='bot']").last.inner_text()
+    new_chat(page)
+
+
+def test_sources_are_one_card_per_article_with_plain_text_passages(page, tmp_path):
+    kites = tmp_path / "kites.md"
+    kites.write_text(MARKDOWN_TEXT, encoding="utf-8")
+    upload(page, kites)
+    new_chat(page)
+    ask(page, "How many kites did the kite makers of Trondheim sell on Sunday?")
+    cards = page.locator("#na-sources .na-card")
+    titles = [c.locator(".na-title").inner_text() for c in cards.all()]
+    assert len(titles) == len(set(titles)), titles  # one card per article
+    cited = page.locator("#na-sources .na-cited").count()
+    assert cited >= cards.count()
+    count = page.locator("#na-sources .na-count").inner_text()
+    assert count.startswith(f"{cards.count()} article") and f"{cited} passage" in count
+    footer = page.locator("#na-chat [data-testid='bot']").last.inner_text()
+    assert count in footer
+    kite_card = cards.filter(has_text="Kite makers of Trondheim")
+    text = kite_card.inner_text()
+    assert "kite makers of Trondheim sold four hundred kites" in text
+    assert "**" not in text and "# Kite" not in text and "](" not in text
+    links = page.locator("#na-sources a")
+    hrefs = [a.get_attribute("href") for a in links.all()]
+    assert "https://example.org/news/kites" in hrefs
+    assert all(h.startswith("https://example.org/") for h in hrefs), hrefs
+    assert page.locator("#na-chat a[href*='evil']").count() == 0
+
+
+def test_upload_progress_moves_through_its_phases(page, tmp_path):
+    big = tmp_path / "lighthouse-log.txt"
+    big.write_text(
+        "Lighthouse log\n\n"
+        + " ".join(
+            f"On day {i} the keepers of the Utsira lighthouse logged {i * 3} passing ships "
+            f"and {i % 5 + 1} storms, and repainted section {i} of the tower."
+            for i in range(400)
+        ),
+        encoding="utf-8",
+    )
+    page.get_by_role("tab", name="Articles").click()
+    page.evaluate(
+        """() => {
+            window.__phases = [];
+            const seen = () => {
+                const text = document.querySelector("#na-report")?.parentElement?.innerText || "";
+                for (const word of ["Reading", "Embedding", "Writing", "keyword index"]) {
+                    if (text.includes(word) && !window.__phases.includes(word)) {
+                        window.__phases.push(word);
+                    }
+                }
+            };
+            window.__watch = new MutationObserver(seen);
+            window.__watch.observe(document.body, {subtree: true, childList: true,
+                                                   characterData: true});
+        }"""
+    )
+    upload(page, big)
+    phases = page.evaluate("window.__watch.disconnect(), window.__phases")
+    assert "Embedding" in phases, phases
+    order = ["Reading", "Embedding", "Writing", "keyword index"]
+    assert phases == sorted(phases, key=order.index), phases
+    assert "added 1" in page.locator("#na-report").inner_text()
+
+
+@pytest.fixture
+def phone(app, browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(app.url)
+    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def test_phone_layout_puts_the_question_first_and_sources_after_the_answer(phone, tmp_path):
+    box = phone.locator("#na-question textarea").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"]  # on the first screen
+    phone.wait_for_function(
+        "!document.querySelector('#na-filters .label-wrap').classList.contains('open')",
+        timeout=TIMEOUT_MS,
+    )
+    assert not phone.locator("#na-since textarea").is_visible()  # filters folded away
+    ask(phone, MADRID)
+    answer = phone.locator("#na-chat").bounding_box()
+    sources = phone.locator("#na-sources").bounding_box()
+    filters = phone.locator("#na-filters").bounding_box()
+    assert answer["y"] < sources["y"] < filters["y"]
+    assert sources["x"] >= 0 and sources["x"] + sources["width"] <= PHONE["width"]
+    assert phone.locator("#na-sources mark").first.is_visible()
+    shot = Path(os.environ.get("NEWS_ASSISTANT_SCREENSHOT_PHONE", tmp_path / "phone.png"))
+    phone.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    phone.locator("#na-filters .label-wrap").click()  # and they open on demand
+    phone.locator("#na-since textarea").wait_for(timeout=TIMEOUT_MS)

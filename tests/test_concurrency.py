@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from index.types import StoreCheck
+from index.types import StoreCheck, SyncProgress
 from tests.helpers import SAMPLES, write_lock_held
 
 QUESTIONS = [
@@ -82,7 +82,7 @@ def test_four_readers_during_a_large_sync(tmp_path, open_index):
             if after:
                 asked_after[n].set()
 
-    def progress(article_id: str, done: int, total: int) -> None:
+    def progress(update: SyncProgress) -> None:
         if not writing.is_set():
             writing.set()
             writer_waited.append(overlapped.wait(timeout=300))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index import IndexSettings, StoreLockedError, StoreMismatchError
-from index.types import StoreCheck
+from index.types import PHASES, StoreCheck, SyncProgress
 from tests.helpers import ROOT, SAMPLES
 
 
@@ -39,6 +39,40 @@ def test_sync_indexes_samples_with_exact_offsets(open_index, articles):
             assert article.text[chunk.start : chunk.end] == chunk.text
             assert chunk.title == record.title and chunk.published == record.published
         assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+
+
+def test_sync_reports_each_phase_in_order_with_moving_counts(open_index, articles):
+    index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=16))  # many chunks
+    updates: list[SyncProgress] = []
+    report = index.sync([articles], progress=updates.append)
+    phases = [u.phase for u in updates]
+    order = [PHASES.index(p) for p in phases]
+    # reading, then embedding and writing batch by batch, the keyword index, done
+    assert phases[0] == "reading" and phases[-2:] == ["keyword index", "done"]
+    assert "removing" not in phases
+    middle = phases[phases.index("embedding") : phases.index("keyword index")]
+    assert order == sorted(order) or set(middle) <= {"embedding", "writing"}
+    reading = [u for u in updates if u.phase == "reading"]
+    files = len([f for f in articles.iterdir() if f.is_file()])
+    assert [u.done for u in reading] == list(range(files + 1)) and reading[-1].total == files
+    embedded = [u.done for u in updates if u.phase == "embedding"]
+    written = [u.done for u in updates if u.phase == "writing"]
+    assert embedded == sorted(embedded) and written == sorted(written)
+    assert len(set(embedded)) > 2, "embedding reported only its start and end"
+    total = report.chunks_added
+    assert embedded[-1] == written[-1] == total
+    assert {u.total for u in updates if u.unit == "chunks"} == {total}
+    assert updates[-1].describe() == "Done"
+    assert "Embedding chunks" in next(u for u in updates if u.phase == "embedding").describe()
+
+    (articles / "interest-rates.json").unlink()
+    updates.clear()
+    index.sync([articles], prune=True, progress=updates.append)
+    phases = [u.phase for u in updates]
+    assert "embedding" not in phases and "removing" in phases and phases[-1] == "done"
+    unchanged: list[SyncProgress] = []
+    index.sync([articles], progress=unchanged.append)
+    assert [u.phase for u in unchanged if u.phase != "reading"] == ["done"]
 
 
 def test_chunks_fit_the_models_word_piece_limit(open_index, articles, embedder):

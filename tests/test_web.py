@@ -6,6 +6,8 @@ store behind a password. Nothing is faked."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -148,6 +151,84 @@ def test_uploaded_article_is_searchable_at_once(uploader, tmp_path):
     assert answer["citations"][0]["title"] == "Penguins settle in Oslo harbour"
 
 
+LIGHTHOUSE = "Lighthouse keepers return\n\n" + " ".join(
+    f"On day {i} the keepers of the Utsira lighthouse logged {i * 3} passing ships and "
+    f"{i % 5 + 1} storms, and repainted section {i} of the tower in red and white."
+    for i in range(60)
+)
+
+
+@pytest.mark.slow
+def test_upload_streams_its_phases_and_leaves_no_copy_behind(uploader, uploads, tmp_path):
+    path = write(tmp_path, "lighthouse.txt", LIGHTHOUSE)
+    job = uploader.submit([handle_file(str(path))], api_name="/upload_articles")
+    final = job.result(timeout=300)
+    steps = job.outputs()
+    phases = [s["phase"] for s in steps]
+    assert phases[0] == "reading" and phases[-2:] == ["keyword index", "done"], phases
+    assert {"embedding", "writing"} <= set(phases)
+    embedded = [s["done"] for s in steps if s["phase"] == "embedding"]
+    assert embedded == sorted(embedded) and len(set(embedded)) >= 2, steps
+    assert all(s["unit"] == "chunks" for s in steps if s["phase"] in ("embedding", "writing"))
+    assert "Embedding chunks" in next(s["summary"] for s in steps if s["phase"] == "embedding")
+    assert final == steps[-1] and final["added"] == 1 and final["total"] == 0
+    assert final["files"][0]["status"] == "indexed", final
+    # the browser's copy went into the store's own incoming folder and is gone now
+    incoming = uploads.store / ".incoming"
+    assert incoming.is_dir() and not list(incoming.rglob("lighthouse.txt"))
+    assert (uploads.store / "uploads" / "lighthouse.txt").read_text(encoding="utf-8") == LIGHTHOUSE
+
+
+@pytest.mark.slow
+def test_no_file_route_serves_uploads_or_the_store(uploads, uploader, tmp_path):
+    body = b"Secret memo\n\nThe board of Tromso harbour will meet on Friday at nine.\n"
+    sent = httpx.post(
+        uploads.url + "gradio_api/upload",
+        files=[("files", ("memo.txt", body, "text/plain"))],
+        timeout=30,
+    )
+    sent.raise_for_status()
+    received = Path(sent.json()[0])  # received, never handed to the upload handler
+    assert (uploads.store / ".incoming").resolve() in received.resolve().parents
+    memo = write(tmp_path, "memo-kept.txt", body.decode())
+    report = uploader.predict([handle_file(str(memo))], api_name="/upload_articles")
+    assert report["files"][0]["status"] == "indexed", report
+    kept = uploads.store / "uploads" / "memo-kept.txt"
+    targets = [received, kept, uploads.store / "chroma" / "chroma.sqlite3", uploads.log]
+    assert all(t.is_file() for t in targets)
+    for target in targets:
+        spelled = {
+            str(target),
+            str(target.resolve()),
+            quote(str(target)),
+            quote(str(target), safe=""),
+            os.path.relpath(target, ROOT),  # the server runs in the project folder
+            f"{target.parent}/../{target.parent.name}/{target.name}",
+        }
+        for route in ("gradio_api/file=", "file=", "gradio_api/file%3D"):
+            for path in spelled:
+                got = httpx.get(uploads.url + route + path, timeout=30)
+                assert got.status_code in (403, 404), (route, path, got.status_code)
+                assert body not in got.content and b"SQLite" not in got.content
+
+
+def test_discard_removes_received_copies_and_stale_leftovers_only(tmp_path):
+    from assistant.uploads import discard
+
+    incoming = tmp_path / "store" / ".incoming"
+    taken = write(incoming / "a1", "taken.txt", "x")
+    fresh = write(incoming / "b2", "fresh.txt", "y")  # another upload, still in flight
+    stale = write(incoming / "c3", "stale.txt", "z")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    os.utime(stale.parent, (old, old))
+    outside = write(tmp_path, "outside.txt", "keep me")
+    discard([{"path": str(taken)}, str(outside)], incoming)
+    assert not taken.exists() and not taken.parent.exists()
+    assert fresh.exists() and outside.exists()
+    assert not stale.exists()
+
+
 @pytest.mark.slow
 def test_upload_names_cannot_leave_the_uploads_folder(uploads, uploader):
     body = b"Council budget row\n\nThe council of Tromso argued about the snow budget on Monday.\n"
@@ -258,37 +339,99 @@ def test_safe_name_keeps_only_a_plain_base_name():
     assert safe_name("new\nline\x00.txt") == "newline.txt"
 
 
-def test_rendering_escapes_article_markup_and_links_only_http():
+def cite(n: int, article_id: str, passage: str, quote: str, **fields: str):
+    """A citation of `quote` inside `passage` (stored at offset 100 of its article)."""
     from assistant.types import Citation
-    from assistant.web_render import chat_text, citation_card, safe_url
+
+    at = passage.index(quote)
+    given = {"title": "Title", "source": "Wire", "url": "", "published": "2022-06-30"}
+    given.update(fields)
+    return Citation(
+        n=n,
+        article_id=article_id,
+        passage=passage,
+        start=100,
+        end=100 + len(passage),
+        quote=quote,
+        quote_start=100 + at,
+        quote_end=100 + at + len(quote),
+        score=0.5,
+        **given,
+    )
+
+
+def test_rendering_escapes_article_markup_and_links_only_http():
+    from assistant.web_render import article_card, chat_text, safe_url
 
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("  JavaScript:alert(1)") is None
     assert safe_url("data:text/html,<script>alert(1)</script>") is None
     assert safe_url("https://example.org/?a=1&b=<x>") == "https://example.org/?a=1&amp;b=&lt;x&gt;"
     passage = 'Before <img src=x onerror="alert(1)"> the quoted sentence. After.'
-    at = passage.index("the quoted")
-    card = citation_card(
-        Citation(
-            n=1,
-            article_id="a",
-            title="<script>alert(1)</script>",
-            source="<b>Wire</b>",
-            url="javascript:alert(1)",
-            published="2022-06-30",
-            passage=passage,
-            start=100,
-            end=100 + len(passage),
-            quote="the quoted sentence.",
-            quote_start=100 + at,
-            quote_end=100 + at + len("the quoted sentence."),
-            score=0.5,
-        )
+    card = article_card(
+        [
+            cite(
+                1,
+                "a",
+                passage,
+                "the quoted sentence.",
+                title="<script>alert(1)</script>",
+                source="<b>Wire</b>",
+                url="javascript:alert(1)",
+            )
+        ]
     )
     assert "<script>" not in card and "<img" not in card and "<b>" not in card
     assert "href" not in card and "&lt;script&gt;" in card
     assert "<mark>the quoted sentence.</mark>" in card
     assert "<" not in chat_text("<img src=x onerror=alert(1)>") and "\\*" in chat_text("*a*")
+    linkless = chat_text("See https://evil.example/x, www.evil.example or a@evil.example.")
+    assert "://" not in linkless and "www." not in linkless and "@" not in linkless
+    assert chat_text("At 10:30. Time: now") == "At 10:30. Time: now"
+
+
+def test_sources_are_one_card_per_article_in_plain_text_linking_only_the_article():
+    from assistant.types import Answer
+    from assistant.web_render import answer_markdown, sources_html
+
+    first = "# Summit opens\n\nLeaders met in **Madrid** on Tuesday. See [the plan](https://evil.example/x)."
+    second = "Kishida said _Japan_ would attend. More at https://other.example/y today."
+    citations = (
+        cite(
+            1,
+            "madrid",
+            first,
+            "Leaders met in **Madrid** on Tuesday.",
+            url="https://news.example/m",
+        ),
+        cite(
+            2, "other", "Sweden and Finland applied to join.", "Sweden and Finland applied to join."
+        ),
+        cite(
+            3,
+            "madrid",
+            first,
+            "See [the plan](https://evil.example/x).",
+            url="https://news.example/m",
+        ),
+    )
+    answer = Answer("Who met?", "Leaders met.", citations, (), "extractive")
+    html = sources_html(answer)
+    assert html.count('class="na-card"') == 2
+    assert "2 articles, 3 passages" in html and "2 articles, 3 passages" in answer_markdown(answer)
+    madrid = html[html.index('id="na-article-1"') : html.index('id="na-article-2"')]
+    assert 'id="na-source-1"' in madrid and 'id="na-source-3"' in madrid
+    assert "<mark>Leaders met in Madrid on Tuesday.</mark>" in madrid
+    assert "<mark>See the plan.</mark>" in madrid
+    assert "# " not in html and "**" not in html and "evil.example" not in html
+    assert re.findall(r'href="([^"]+)"', html) == ["https://news.example/m"]
+    alone = sources_html(Answer("q", "t", citations[1:2], (), "extractive"))
+    assert "1 article, 1 passage" in alone and "href" not in alone
+    plain = sources_html(Answer("q", "t", (cite(1, "k", second, second),), (), "extractive"))
+    assert (
+        "<mark>Kishida said Japan would attend." in plain
+        and "<a" not in plain.split("na-passage")[1]
+    )
 
 
 # -- start-up and access ----------------------------------------------------------------------
