@@ -76,9 +76,11 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || { echo "error: could not install chromium (needed by the browser tests)"; exit 1; }; }
 
-# Refresh the README's picture: the browser test answers the Madrid question and saves the page.
+# Refresh the README's pictures: the browser tests answer the Madrid question at desktop and phone
+# size and save the page.
 screenshot: $(VENV)/.installed-dev browser
-	NEWS_ASSISTANT_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest -q tests/test_browser.py -k highlighted
+	NEWS_ASSISTANT_SCREENSHOT=docs/screenshot.png NEWS_ASSISTANT_SCREENSHOT_PHONE=docs/screenshot-phone.png \
+	    $(BIN)/python -m pytest -q tests/test_browser.py -k "highlighted or phone_layout"
 
 clean:
 	rm -rf $(VENV) $(STORE) .pytest_cache .mypy_cache .ruff_cache

@@ -326,7 +326,7 @@ def test_phone_layout_puts_the_question_first_and_sources_after_the_answer(phone
     assert sources["x"] >= 0 and sources["x"] + sources["width"] <= PHONE["width"]
     assert phone.locator("#na-sources mark").first.is_visible()
     shot = Path(os.environ.get("NEWS_ASSISTANT_SCREENSHOT_PHONE", tmp_path / "phone.png"))
-    phone.screenshot(path=str(shot))
+    phone.screenshot(path=str(shot), full_page=True)  # the answer, then its sources
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     phone.locator("#na-filters .label-wrap").click()  # and they open on demand
     phone.locator("#na-since textarea").wait_for(timeout=TIMEOUT_MS)
