@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant import cli_ask, cli_eval, cli_index, cli_serve
+from assistant import cli_ask, cli_eval, cli_index, cli_serve, cli_watch
 from assistant.errors import NewsAssistantError, UsageError
 
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask questions about your news articles; answers cite their sentences.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_index, cli_ask, cli_eval, cli_serve):
+    for module in (cli_index, cli_watch, cli_ask, cli_eval, cli_serve):
         module.add_parser(sub)
     return parser
 

@@ -48,6 +48,8 @@ def run_index(args: argparse.Namespace) -> int:
     if not args.quiet:
         for error in report.errors:
             print(f"failed: {error}", file=sys.stderr)
+        for copy in report.duplicates:
+            print(f"skipped: {copy}", file=sys.stderr)
     print(
         f"{report.chunks_added} chunks embedded in {report.seconds:.1f}s "
         f"({report.embed_seconds:.1f}s of it running the model)"

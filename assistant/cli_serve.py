@@ -12,6 +12,7 @@ import argparse
 import errno
 import ipaddress
 import os
+import signal
 import socket
 import warnings
 from pathlib import Path
@@ -51,6 +52,17 @@ def add_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow binding beyond loopback without a password (anyone who reaches it may use it)",
     )
+    p.add_argument(
+        "--watch",
+        nargs="+",
+        action="extend",
+        metavar="SOURCE",
+        help="folders, files or feed URLs synced on an interval while serving (see --every)",
+    )
+    p.add_argument("--every", default="15m", help="interval of --watch: 30s, 15m, 2h (default 15m)")
+    p.add_argument(
+        "--prune", action="store_true", help="with --watch: remove articles whose files are gone"
+    )
     p.add_argument("--llm", help="OpenAI-compatible server URL or a .gguf file (default: none)")
     p.add_argument("--model", help="model name on the LLM server")
     add_store_options(p)
@@ -70,9 +82,23 @@ def run_serve(args: argparse.Namespace) -> int:
     if missing:
         raise SettingsError(f"--articles: no folder {', '.join(missing)}; check the path")
     check_port(settings.web.host, settings.web.port)
+    every = _interval(args.every) if args.watch else 0.0
 
-    launch(start(settings, llm=args.llm, model=args.model), auth, note)
+    app = start(settings, llm=args.llm, model=args.model)
+    if args.watch:
+        app.watch(args.watch, every, prune=args.prune)
+        print(f"Watching {', '.join(args.watch)} every {args.every}", flush=True)
+    launch(app, auth, note)
     return 0
+
+
+def _interval(text: str) -> float:
+    from index.watch import parse_interval
+
+    try:
+        return parse_interval(text)
+    except NewsAssistantError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def start(settings: Settings, llm: str | None = None, model: str | None = None) -> WebApp:
@@ -134,7 +160,19 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     port = getattr(demo, "server_port", None) or settings.port
     print(f"Serving on http://{host}:{port} ({note})", flush=True)
     print(f"Answers: {app.assistant.model_label or 'extractive (no LLM)'}", flush=True)
-    demo.block_thread()
+    # SIGTERM ends the page like Ctrl-C: Gradio closes, then a watched sync ends between batches
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        demo.block_thread()
+    finally:
+        app.stop_watch(wait=WATCH_STOP_SECONDS)
+
+
+WATCH_STOP_SECONDS = 300.0  # a batch of 128 chunks embeds in seconds; a slow disk may take longer
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def check_access(settings: Settings, insecure: bool) -> tuple[tuple[str, str] | None, str]:

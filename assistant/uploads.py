@@ -28,7 +28,7 @@ ACCEPTED = sorted(SUPPORTED_EXTENSIONS)
 INCOMING = ".incoming"  # under the store: where Gradio writes uploads before the handler runs
 STALE_SECONDS = 3600.0  # an upload no handler took (a dropped request) is removed after this
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
-Status = Literal["indexed", "rejected", "failed"]
+Status = Literal["indexed", "rejected", "failed", "duplicate"]
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,9 @@ def settle(
     """The uploads with the sync's errors attached, and the errors of no upload.
 
     `stored` holds the resolved paths of the files the index now has articles from. An upload
-    with errors that still gave articles stays, its errors noted; one nothing came of fails and
-    its file is deleted, so the next re-index does not read it again.
+    with errors or copies that still gave articles stays, its errors noted; one nothing came of
+    fails (or is a duplicate: its text is already stored) and its file is deleted, so the next
+    re-index does not read it again.
     """
     by_path = {str(u.path.resolve()): u for u in uploads if u.path is not None}
     problems: dict[str, list[str]] = {}
@@ -139,14 +140,20 @@ def settle(
             problems.setdefault(key, []).append(where + error.reason)
         else:
             leftover.append(str(error))
+    copies: dict[str, list[str]] = {}
+    for copy in report.duplicates:
+        key = str(Path(copy.where).resolve())
+        if key in by_path:
+            copies.setdefault(key, []).append(f"the same text as {copy.of}, already stored")
     settled = {}
-    for key, reasons in problems.items():
-        upload = by_path[key]
+    for key in problems.keys() | copies.keys():
+        upload, reasons = by_path[key], problems.get(key, []) + copies.get(key, [])
         if key in stored:
             settled[key] = replace(upload, reason="indexed, but skipped " + "; ".join(reasons))
-        else:
-            Path(key).unlink(missing_ok=True)
-            settled[key] = replace(upload, status="failed", reason="; ".join(reasons), path=None)
+            continue
+        Path(key).unlink(missing_ok=True)
+        status: Status = "failed" if key in problems else "duplicate"
+        settled[key] = replace(upload, status=status, reason="; ".join(reasons), path=None)
     out = [settled.get(str(u.path.resolve()), u) if u.path is not None else u for u in uploads]
     return out, leftover
 

@@ -28,6 +28,7 @@ from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
 from assistant.uploads import Upload, discard, incoming_folder, save_uploads, settle
 from index import SyncProgress, SyncReport
+from index.watch import Watcher
 
 log = logging.getLogger("assistant.web")
 Report = dict[str, Any]
@@ -45,6 +46,24 @@ class WebApp:
         self.folders = [Path(f) for f in folders]
         self.uploads = Path(self.settings.store).expanduser() / "uploads"
         self.incoming = incoming_folder(self.settings.store)
+        self.watcher: Watcher | None = None
+
+    # -- watched sources ----------------------------------------------------------------------
+    def watch(self, sources: Sequence[str], every: float, prune: bool = False) -> None:
+        """Sync `sources` every `every` seconds in the background (`--watch`), logging each."""
+
+        def logged(report: SyncReport | None, line: str) -> None:
+            log.info("watched sync: %s", line)
+            for error in report.errors if report else ():
+                log.warning("watched sync: failed: %s", error)
+
+        self.watcher = Watcher(self.index, sources, every, prune=prune, on_report=logged)
+        self.watcher.start()
+
+    def stop_watch(self, wait: float | None = None) -> None:
+        """End the watcher after the batch it is writing (waiting up to `wait` seconds)."""
+        if self.watcher is not None:
+            self.watcher.stop(wait=wait)
 
     # -- status -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -53,6 +72,9 @@ class WebApp:
         stats["sources"] = list(stats["sources"])
         stats["mode"] = self.assistant.mode
         stats["model"] = self.assistant.model_label
+        if self.watcher is not None:
+            watched = self.watcher.status
+            stats["watch"] = {**asdict(watched), "line": watched.line()}
         return stats
 
     def refresh(self, chosen: Sequence[str] | None = None) -> tuple[Any, ...]:
@@ -194,7 +216,8 @@ class WebApp:
             return
         for update in self._sync(roots, prune=True, progress=progress):
             if isinstance(update, SyncReport):
-                yield _report([], update, "", [str(e) for e in update.errors])
+                errors = [str(e) for e in update.errors]
+                yield _report([], update, "", errors, copies=[str(d) for d in update.duplicates])
             else:
                 yield _report([], None, update.describe(), phase=update)
 
@@ -290,13 +313,15 @@ def _report(
     summary: str,
     errors: Sequence[str] = (),
     phase: SyncProgress | None = None,
+    copies: Sequence[str] = (),
 ) -> Report:
     out: Report = {"files": [u.to_dict() for u in uploads]}
     if report is not None:
         out.update(asdict(report))
         summary = f"{report.summary()} ({report.chunks_added} chunks, {report.seconds:.1f} s)"
     step = phase or SyncProgress("done")
-    out.update(errors=list(errors), summary=summary, **{f: getattr(step, f) for f in _STEP})
+    out.update(errors=list(errors), copies=list(copies), summary=summary)
+    out.update({f: getattr(step, f) for f in _STEP})
     return out
 
 

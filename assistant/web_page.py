@@ -19,6 +19,8 @@ from assistant import web_render as render
 from assistant.uploads import ACCEPTED
 from assistant.web import Report, WebApp
 
+WATCH_REFRESH_SECONDS = 15.0
+
 
 def build(app: WebApp) -> gr.Blocks:
     """The page and its events; only the endpoints meant for programs are named."""
@@ -54,6 +56,16 @@ def build(app: WebApp) -> gr.Blocks:
         def index_status() -> dict[str, Any]:
             """Articles, chunks, embedding model, sources, last sync and the answer mode."""
             return app.status()
+
+        if app.watcher is not None:  # the header follows the watched syncs
+            timer = gr.Timer(WATCH_REFRESH_SECONDS)
+            timer.tick(
+                lambda: app.refresh()[:2],
+                None,
+                [ui.status, ui.header],
+                api_visibility="private",
+                show_progress="hidden",
+            )
 
         gr.api(app.ask, api_name="ask")
         gr.api(index_status, api_name="index_status")

@@ -277,6 +277,7 @@ def status_html(stats: Mapping[str, Any], empty_hint: bool = True) -> str:
         ("Answers", mode),
         ("Last sync", esc(nice_time(stats["last_sync"]))),
         ("Sources", esc(", ".join(stats["sources"]) or "–")),
+        *([("Watching", esc(stats["watch"]["line"]))] if stats.get("watch") else []),
         ("Store", f"<code>{esc(stats['store'])}</code>"),
     ]
     cells = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
@@ -305,10 +306,12 @@ def header_html(stats: Mapping[str, Any] | None) -> str:
         if stats.get("mode") == "llm"
         else "answers quoted from the articles"
     )
+    watch = stats.get("watch")
+    watching = f'<div class="na-line na-watch">{esc(watch["line"])}</div>' if watch else ""
     return title + (
         f'<div class="na-line">{n:,} article{"s" if n != 1 else ""} from {k} '
         f"source{'s' if k != 1 else ''} · {how} · "
-        f"last sync {esc(nice_time(stats['last_sync']))}</div>"
+        f"last sync {esc(nice_time(stats['last_sync']))}</div>{watching}"
     )
 
 
@@ -317,13 +320,17 @@ def report_html(report: Mapping[str, Any]) -> str:
     items = []
     for f in report.get("files", ()):
         ok = f["status"] == "indexed"
-        icon = "✓" if ok else "✗"
+        icon = "✓" if ok else "=" if f["status"] == "duplicate" else "✗"
         detail = esc(f.get("reason") or f["status"])
         items.append(
             f'<li class="{"na-ok" if ok else "na-bad"}"><span class="na-icon">{icon}</span> '
             f"<strong>{esc(f['name'])}</strong> — {detail}</li>"
         )
     errors = _lines(report.get("errors", ()))
+    errors += "".join(
+        f'<li class="na-copy"><span class="na-icon">=</span> {esc(c)}</li>'
+        for c in report.get("copies", ())
+    )
     summary = esc(report.get("summary", ""))
     return (
         f'<div class="na-report"><p class="na-summary">{summary}</p>'

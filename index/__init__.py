@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from index.types import (
         Article,
         Chunk,
+        Duplicate,
         FileError,
         Filters,
         Hit,
@@ -60,6 +61,7 @@ _HOME = {
     "IndexSettings": "index.settings",
     "Article": "index.types",
     "Chunk": "index.types",
+    "Duplicate": "index.types",
     "FileError": "index.types",
     "Filters": "index.types",
     "Hit": "index.types",
@@ -76,6 +78,7 @@ __all__ = [
     "ArticleIndex",
     "ArticleRecord",
     "Chunk",
+    "Duplicate",
     "FileError",
     "Filters",
     "Hit",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -194,12 +195,14 @@ class ArticleIndex(ArticleReads):
         prune: bool = False,
         rebuild: bool = False,
         progress: Progress | None = None,
+        stop: threading.Event | None = None,
     ) -> SyncReport:
         """Index new and changed articles under `paths`; skip unchanged ones without embedding.
 
         `prune` removes articles whose files under `paths` are gone. `rebuild` re-embeds every
         stored article and the files under `paths` into fresh collections with the current
-        settings, switching over only once all is written.
+        settings, switching over only once all is written. A set `stop` event (a watcher asked
+        to end) stops a sync between two batches; its report says `stopped`.
         """
         roots = [Path(p).expanduser() for p in paths]
         report = progress or (lambda update: None)
@@ -216,7 +219,13 @@ class ArticleIndex(ArticleReads):
             writer = self._writer()
             cache = FileCache.load(self.folder / f"files-{self.settings.collection}.json")
             synced = sync_paths(
-                writer, roots, self._max_bytes, prune=prune, progress=report, cache=cache
+                writer,
+                roots,
+                self._max_bytes,
+                prune=prune,
+                progress=report,
+                cache=cache,
+                stop=stop,
             )
             resolved = [str(r.resolve()) for r in roots]
             if recovered or synced.added or synced.updated or synced.removed:

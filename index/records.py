@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from index.copies import fingerprint
 from index.types import Article, Chunk, Filters
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -31,6 +32,7 @@ class ArticleRecord:
     author: str
     path: str
     chunks: int
+    fingerprint: str = ""  # of the normalised text (index.copies); "" in stores made before
 
     @property
     def published_days(self) -> int | None:
@@ -69,6 +71,7 @@ def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
         "author": article.author,
         "path": article.path,
         "chunks": chunks,
+        "fingerprint": fingerprint(article.text),
     }
     days = date_days(article.published)
     if days is not None:
@@ -105,6 +108,7 @@ def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:
         author=str(meta.get("author", "")),
         path=str(meta.get("path", "")),
         chunks=int(meta.get("chunks", 0)),
+        fingerprint=str(meta.get("fingerprint", "")),
     )
 
 

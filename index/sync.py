@@ -16,6 +16,7 @@ Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from index.chunk import chunk_spans
+from index.copies import split_copies
 from index.embed import Embedder
 from index.filecache import FileCache, signature
 from index.keyword import KeywordIndex
@@ -35,7 +37,7 @@ from index.records import (
     record_from_metadata,
 )
 from index.store import ChromaStore
-from index.types import Article, Chunk, FileError, SyncProgress, SyncReport
+from index.types import Article, Chunk, Duplicate, FileError, SyncProgress, SyncReport
 
 Progress = Callable[[SyncProgress], None]
 EMBED_STEP = 32  # chunks embedded between two progress reports
@@ -240,12 +242,15 @@ def sync_paths(
     prune: bool,
     progress: Progress | None = None,
     cache: FileCache | None = None,
+    stop: threading.Event | None = None,
 ) -> SyncReport:
     """Index the files under `paths` through `writer`; the heart of `ArticleIndex.sync`.
 
     Files are parsed first (fast), so the embedding phase knows its total for the progress bar;
     only new and changed articles are held in memory. With a `cache`, files unchanged since the
-    last sync (by `stat`, see `index.filecache`) are not read again.
+    last sync (by `stat`, see `index.filecache`) are not read again. A set `stop` event ends
+    the sync between two batches: what is written stays, nothing is pruned, and the file cache
+    is left as it was, so the next sync reads and completes the rest.
     """
     began = time.perf_counter()
     files, errors = discover(paths)
@@ -254,6 +259,7 @@ def sync_paths(
     seen: dict[str, str] = {}
     failed_paths: set[str] = set()
     todo: list[Article] = []
+    clean_files: list[tuple[Path, Path, Any, dict[str, str]]] = []
     for n, (root, path) in enumerate(files):
         report(SyncProgress("reading", n, len(files), "files"))
         sig = signature(path)
@@ -286,21 +292,36 @@ def sync_paths(
             if record is not None and record.content_hash == item.content_hash:
                 counts["unchanged"] += 1
                 continue
-            counts["updated" if record is not None else "added"] += 1
             todo.append(item)
         if cache is not None and clean and sig is not None:
-            cache.remember(root, path, sig, clean)
+            clean_files.append((root, path, sig, clean))
     report(SyncProgress("reading", len(files), len(files), "files"))
+    gone = _gone(writer, paths, set(seen), failed_paths) if prune else []
+    todo, duplicates = _without_copies(writer, todo, set(gone))
+    if cache is not None:  # a file that gave a copy is read again: the report names it each time
+        copied = {d.where for d in duplicates}
+        for root, path, sig, clean in clean_files:
+            if str(path.resolve()) not in copied:
+                cache.remember(root, path, sig, clean)
     planned = [
         (a, make_chunks(a, writer.embedder, writer.max_tokens, writer.overlap)) for a in todo
     ]
     writer.expect(sum(len(chunks) for _, chunks in planned), progress)
+    stopped = False
     for article, chunks in planned:
+        if stop is not None and stop.is_set() and writer.batch.size == 0:
+            stopped = True  # between two batches
+            break
+        counts["updated" if article.id in writer.records else "added"] += 1
         writer.add(article, chunks)
     writer.flush()
     writer.expect(0, None)  # a rebuild's writer is used again: no stale reports
-    removed = _prune(writer, paths, set(seen), failed_paths, report) if prune else 0
-    if cache is not None:
+    if stopped:
+        gone = []
+    if gone:
+        report(SyncProgress("removing", 0, len(gone), "articles"))
+    removed = remove_articles(writer.store, writer.keyword, writer.records, gone)
+    if cache is not None and not stopped:
         synced = [root for root, _ in files] + [p for p in paths if p.is_dir()]
         cache.save(synced)  # only now: every article it lists is stored
     return SyncReport(
@@ -313,13 +334,33 @@ def sync_paths(
         seconds=time.perf_counter() - began,
         embed_seconds=writer.embed_seconds,
         errors=tuple(errors),
+        duplicates=tuple(duplicates),
+        stopped=stopped,
     )
 
 
-def _prune(
-    writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[str], report: Progress
-) -> int:
-    """Remove articles that came from under `paths` and are no longer there.
+def _without_copies(
+    writer: Writer, todo: list[Article], gone: set[str]
+) -> tuple[list[Article], list[Duplicate]]:
+    """The articles to write, and those whose text another article that stays already has."""
+    changing = {a.id for a in todo}
+    stays = {
+        r.fingerprint: r.id
+        for r in writer.records.values()
+        if r.fingerprint and r.id not in gone and r.id not in changing
+    }
+    kept: list[Article] = []
+    duplicates: list[Duplicate] = []
+    for item in split_copies(todo, stays):
+        if isinstance(item, Duplicate):
+            duplicates.append(item)
+        else:
+            kept.append(item)
+    return kept, duplicates
+
+
+def _gone(writer: Writer, paths: list[Path], seen: set[str], failed_paths: set[str]) -> list[str]:
+    """The articles that came from under `paths` and are no longer there (for pruning).
 
     Articles of a file that failed to parse this time are kept: nothing stored is lost to a
     file that is temporarily broken.
@@ -332,6 +373,4 @@ def _prune(
         src = Path(record.path)
         if any(src == r or r in src.parents for r in roots):
             gone.append(record.id)
-    if gone:
-        report(SyncProgress("removing", 0, len(gone), "articles"))
-    return remove_articles(writer.store, writer.keyword, writer.records, gone)
+    return gone

@@ -94,6 +94,18 @@ class FileError:
         return f"{where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """An article not stored because its text is that of article `of`."""
+
+    article_id: str
+    where: str  # the file, URL or upload it came from
+    of: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: duplicate of {self.of} (the same text); not stored again"
+
+
 Phase = Literal["reading", "embedding", "writing", "removing", "keyword index", "done"]
 PHASES: tuple[Phase, ...] = ("reading", "embedding", "writing", "removing", "keyword index", "done")
 
@@ -137,11 +149,14 @@ class SyncReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0  # the part of `seconds` spent running the embedding model
     errors: tuple[FileError, ...] = field(default_factory=tuple)
+    duplicates: tuple[Duplicate, ...] = field(default_factory=tuple)  # not stored: copies
+    stopped: bool = False  # asked to stop: some articles were left for the next sync
 
     def summary(self) -> str:
+        copies = f", duplicates {len(self.duplicates)}" if self.duplicates else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"removed {self.removed}, failed {self.failed}"
+            f"removed {self.removed}, failed {self.failed}{copies}"
         )
 
 

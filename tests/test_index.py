@@ -75,6 +75,36 @@ def test_sync_reports_each_phase_in_order_with_moving_counts(open_index, article
     assert [u.phase for u in unchanged if u.phase != "reading"] == ["done"]
 
 
+def test_exact_copies_under_other_names_are_reported_and_stored_once(open_index, articles):
+    index = open_index()
+    index.sync([articles])
+    original = (articles / "heatwave-europe.txt").read_text(encoding="utf-8")
+    title, _, body = original.partition("\n")
+    # the same text: renamed, re-spaced and re-cased, and as a record of a jsonl file
+    (articles / "heatwave-copy.txt").write_text(title + "\n" + body.upper().replace(" ", "  "))
+    (articles / "wire.jsonl").write_text(
+        json.dumps({"id": "wire-1", "title": "Other headline", "text": body}) + "\n"
+    )
+    stored = index.stats().articles
+    report = index.sync([articles])
+    assert (report.added, report.failed) == (0, 0), report
+    kept = next(r.id for r in index.records().values() if r.path.endswith("heatwave-europe.txt"))
+    assert sorted(d.article_id for d in report.duplicates) == ["heatwave-copy.txt", "wire-1"]
+    assert {d.of for d in report.duplicates} == {kept}
+    assert "duplicates 2" in report.summary() and "duplicate of " + kept in str(
+        report.duplicates[0]
+    )
+    assert index.stats().articles == stored
+    again = index.sync([articles])  # said again on every sync, still not stored
+    assert len(again.duplicates) == 2 and index.stats().articles == stored
+    # the original's file goes: a copy takes its place in the same sync, nothing is lost
+    (articles / "heatwave-europe.txt").unlink()
+    swapped = index.sync([articles], prune=True)
+    assert swapped.removed == 1 and swapped.added == 1 and len(swapped.duplicates) == 1
+    assert index.stats().articles == stored
+    assert index.keyword_search("heatwave", 3)
+
+
 def test_chunks_fit_the_models_word_piece_limit(open_index, articles, embedder):
     index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=16))
     index.sync([articles])

@@ -230,6 +230,23 @@ def test_discard_removes_received_copies_and_stale_leftovers_only(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_re_uploaded_copy_under_another_name_is_not_stored_again(uploader, uploads, tmp_path):
+    text = "Ferry timetable\n\nThe Hurtigruten ferry to Svolvaer now leaves at seven on Mondays.\n"
+    first = uploader.predict(
+        [handle_file(str(write(tmp_path, "ferry.txt", text)))], api_name="/upload_articles"
+    )
+    assert first["files"][0]["status"] == "indexed" and first["added"] == 1, first
+    before = uploader.predict(api_name="/index_status")["articles"]
+    copy = write(tmp_path / "other", "ferry (1).txt", text.replace("Mondays", "MONDAYS"))
+    second = uploader.predict([handle_file(str(copy))], api_name="/upload_articles")
+    entry = second["files"][0]
+    assert entry["status"] == "duplicate" and "the same text as" in entry["reason"], second
+    assert second["added"] == 0 and "duplicates 1" in second["summary"]
+    assert uploader.predict(api_name="/index_status")["articles"] == before
+    assert not (uploads.store / "uploads" / "ferry (1).txt").exists()
+
+
+@pytest.mark.slow
 def test_upload_names_cannot_leave_the_uploads_folder(uploads, uploader):
     body = b"Council budget row\n\nThe council of Tromso argued about the snow budget on Monday.\n"
     sent = httpx.post(

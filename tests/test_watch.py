@@ -1,0 +1,147 @@
+"""Watched sources: `index.watch.Watcher` on a real store (the real model and embedded Chroma),
+a sync stopped between batches, and `assistant watch` as a process stopped by SIGTERM.
+Feeds watched by URL are tested with the local HTTP server in `tests/test_feeds.py`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from index import IndexSettings, SettingsError, SyncProgress
+from index.watch import Watcher, parse_interval
+from tests.helpers import MADRID, ROOT, SAMPLES
+
+WAIT = 300.0  # seconds: a bound on waiting for a sync on a busy machine, never a measurement
+
+
+def wait_until(condition, what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def harbour_articles(folder: Path, n: int, start: int = 0) -> Path:
+    """`n` articles of a few chunks each (with 64-token chunks), one per file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(start, start + n):
+        text = " ".join(
+            f"Day {d} at harbour {i}: the harbour master counted {i * 7 + d} fishing boats, "
+            f"and trawler {i}-{d} landed {d * 11} crates of cod before the storm."
+            for d in range(6)
+        )
+        (folder / f"harbour-{i:03d}.txt").write_text(f"Harbour report {i}\n\n{text}\n")
+    return folder
+
+
+def test_intervals_are_read_like_a_person_writes_them():
+    assert parse_interval("15m") == 900 and parse_interval("30s") == 30
+    assert parse_interval("2h") == 7200 and parse_interval("90") == 90
+    assert parse_interval("1.5 min") == 90 and parse_interval("1d") == 86400
+    for bad in ("soon", "15 minutes ago", "-5m", ""):
+        with pytest.raises(SettingsError, match="30s, 15m"):
+            parse_interval(bad)
+    with pytest.raises(SettingsError, match="too short"):
+        parse_interval("1s")
+
+
+def test_a_sync_asked_to_stop_ends_between_batches_and_the_next_completes_it(open_index, tmp_path):
+    index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=8))
+    folder = harbour_articles(tmp_path / "harbour", 60)
+    stop = threading.Event()
+
+    def progress(update: SyncProgress) -> None:
+        if update.phase == "writing":
+            stop.set()  # as Ctrl-C would, while the first batch is being written
+
+    first = index.sync([folder], progress=progress, stop=stop)
+    assert first.stopped and 0 < first.added < 60, first
+    check = index.check()
+    assert check.consistent and check.articles == first.added, check.problems()
+    rest = index.sync([folder])
+    assert not rest.stopped and rest.added == 60 - first.added and rest.unchanged == first.added
+    assert index.check().articles == 60
+
+
+def test_a_watcher_picks_up_new_files_while_questions_are_answered(open_index, tmp_path):
+    index = open_index()
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    lines: list[str] = []
+    watcher = Watcher(index, [str(folder)], every=5, on_report=lambda r, line: lines.append(line))
+    watcher.start()
+    try:
+        wait_until(lambda: watcher.status.syncs >= 1, "the first sync")
+        assert lines[0].startswith("added 5,"), lines
+        assistant = Assistant(index, Settings(store=tmp_path / "store"))
+        (folder / "kites.txt").write_text(
+            "Kite festival in Trondheim\n\nThe kite festival in Trondheim drew 4,000 visitors, "
+            "who flew kites shaped like whales over the fjord on Saturday.\n"
+        )
+        answered = 0
+        while watcher.status.syncs < 3:  # questions keep being answered meanwhile
+            assert assistant.ask(MADRID).answered
+            answered += 1
+        assert any(line.startswith("added 1,") for line in lines), lines
+        answer = assistant.ask("What shape were the kites in Trondheim?")
+        assert any("whales" in c.quote for c in answer.citations), answer
+        status = watcher.status
+        assert status.last_ok and status.next_sync and "every 5s" in status.line()
+        assert answered >= 1
+    finally:
+        watcher.stop(wait=WAIT)
+    assert not watcher._thread.is_alive()  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_assistant_watch_syncs_on_its_interval_and_stops_cleanly_on_sigterm(tmp_path):
+    folder = harbour_articles(tmp_path / "harbour", 3)
+    store = tmp_path / "store"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_INDEX__MODEL_CACHE"] = os.environ["ASSISTANT_INDEX__MODEL_CACHE"]
+    command = [sys.executable, "-m", "assistant", "watch", str(folder), "--every", "5s"]
+    proc = subprocess.Popen(
+        [*command, "--prune", "--store", str(store)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        wait_until(lambda: any("added 3," in line for line in out), "the first sync")
+        harbour_articles(folder, 40, start=3)  # enough for more than one batch
+        (folder / "harbour-000.txt").unlink()
+        wait_until(lambda: any("removed 1" in line for line in out), "the second sync")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=WAIT) == 0, proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=10)
+    assert out[0].startswith("Watching ") and out[-1].strip() == "stopped", out
+    assert all("next sync at" in line for line in out if " added " in line)
+    status = subprocess.run(
+        [sys.executable, "-m", "assistant", "status", "--check", "--json", "--store", str(store)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    data = json.loads(status.stdout)
+    assert data["check"]["consistent"] and data["articles"] == 42, data
