@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
+import logging
 import os
 import signal
 import socket
+import sys
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +126,7 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     from assistant import file_guard, login_guard, web_look, web_page
 
     settings = app.settings.web
+    _log_to_stderr()
     # Uploads arrive in the store's own folder (not a /tmp/gradio shared with other programs);
     # no route serves anything under the store: `file=` routes answer 403 for all of it.
     app.incoming.mkdir(parents=True, exist_ok=True)
@@ -166,6 +169,17 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
         demo.block_thread()
     finally:
         app.stop_watch(wait=WATCH_STOP_SECONDS)
+
+
+def _log_to_stderr() -> None:
+    """The page's own log lines (watched syncs, failed sign-ins, errors) on stderr, with times,
+    unless the embedding program configured logging."""
+    log = logging.getLogger("assistant")
+    if not log.hasHandlers():
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 WATCH_STOP_SECONDS = 300.0  # a batch of 128 chunks embeds in seconds; a slow disk may take longer

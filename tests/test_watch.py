@@ -145,3 +145,33 @@ def test_assistant_watch_syncs_on_its_interval_and_stops_cleanly_on_sigterm(tmp_
     )
     data = json.loads(status.stdout)
     assert data["check"]["consistent"] and data["articles"] == 42, data
+
+
+@pytest.mark.slow
+def test_the_page_watches_a_folder_and_shows_the_last_sync(tmp_path):
+    from gradio_client import Client
+
+    from tests.web_server import Server
+
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLES, folder)
+    server = Server(tmp_path, "--watch", str(folder), "--every", "5s")
+    try:
+        app = server.ready()
+        client = Client(app.url, verbose=False)
+        wait_until(lambda: client.predict(api_name="/index_status")["articles"] == 5, "sync 1")
+        (folder / "kites.txt").write_text(
+            "Kite festival in Trondheim\n\nThe kite festival in Trondheim drew 4,000 visitors, "
+            "who flew kites shaped like whales over the fjord on Saturday.\n"
+        )
+        wait_until(lambda: client.predict(api_name="/index_status")["articles"] == 6, "sync 2")
+        status = client.predict(api_name="/index_status")
+        assert status["watch"]["sources"] == [str(folder)] and status["watch"]["syncs"] >= 2
+        assert "watching 1 source every 5s" in status["watch"]["line"]
+        answer = client.predict("What shape were the kites in Trondheim?", api_name="/ask")
+        assert any("whales" in c["quote"] for c in answer["citations"]), answer
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0, app.log.read_text()
+    log = app.log.read_text()
+    assert "watched sync: added 1," in log and "Traceback" not in log
