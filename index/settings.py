@@ -14,6 +14,45 @@ from pydantic import BaseModel, Field
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 
 
+class FetchSettings(BaseModel):
+    """How articles are fetched by URL (feeds and pages): politely and within bounds.
+
+    None of these shape the store: they are left out of `IndexSettings.fingerprint`.
+    """
+
+    delay: float = Field(
+        1.0,
+        ge=0,
+        description="Least seconds between the end of one request to a host and the start of "
+        "the next (requests to one host are made one at a time).",
+    )
+    timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds to wait for a site to connect, to send data, and to send a whole "
+        "page or feed; a slower one is reported as an error for its URL.",
+    )
+    max_page_mb: float = Field(
+        5.0,
+        gt=0,
+        description="Pages, feeds and robots.txt files larger than this many megabytes are not "
+        "read (an error for their URL).",
+    )
+    max_redirects: int = Field(
+        5, ge=0, le=20, description="Redirects followed for one URL before giving up on it."
+    )
+    max_feed_entries: int = Field(
+        200,
+        ge=1,
+        description="Entries read from one feed (the first ones, newest first in most feeds).",
+    )
+    user_agent: str = Field(
+        "",
+        description="User-Agent header sent to sites, also the name matched in robots.txt; "
+        "empty: 'news-assistant/VERSION (...)'.",
+    )
+
+
 class IndexSettings(BaseModel):
     """How articles become chunks and vectors."""
 
@@ -71,6 +110,10 @@ class IndexSettings(BaseModel):
         ge=0,
         description="Seconds a writer waits for another writer of the same store before "
         "giving up with a message naming it.",
+    )
+    fetch: FetchSettings = Field(
+        default_factory=FetchSettings,
+        description="Fetching articles by URL: feeds and pages (not part of the fingerprint).",
     )
 
     def fingerprint(self) -> dict[str, object]:
