@@ -111,6 +111,20 @@ class IndexSettings(BaseModel):
         description="Seconds a writer waits for another writer of the same store before "
         "giving up with a message naming it.",
     )
+    fold_copies: bool = Field(
+        True,
+        description="Fold near-duplicate articles (syndicated copies) into one group: retrieval "
+        "returns one article per group and its citation names the others (not part of the "
+        "fingerprint: changing it never re-embeds).",
+    )
+    copy_threshold: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of word shingles (runs of 5 words) at or above "
+        "which two articles are copies; 0.6 was chosen by hand-checking the corpus pairs "
+        "(docs/evaluation.md). Not part of the fingerprint: changing it never re-embeds.",
+    )
     fetch: FetchSettings = Field(
         default_factory=FetchSettings,
         description="Fetching articles by URL: feeds and pages (not part of the fingerprint).",
