@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from assistant.cli_common import add_store_options, settings_from
@@ -15,7 +14,12 @@ from index import ArticleIndex, SyncProgress
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("index", help="index articles from files and folders (incrementally)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="SOURCE",
+        help="files, folders, or http(s) URLs of RSS/Atom feeds and article pages",
+    )
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
     p.add_argument(
         "--rebuild", action="store_true", help="re-embed everything with the current settings"

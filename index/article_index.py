@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.embed import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
@@ -30,6 +30,9 @@ from index.settings import IndexSettings
 from index.store import ChromaStore, make_client
 from index.sync import Progress, Writer, recover, remove_articles, sync_paths
 from index.types import Article, SyncProgress, SyncReport
+
+if TYPE_CHECKING:
+    from index.fetch_cache import FetchCache
 
 _PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
 
@@ -197,14 +200,18 @@ class ArticleIndex(ArticleReads):
         progress: Progress | None = None,
         stop: threading.Event | None = None,
     ) -> SyncReport:
-        """Index new and changed articles under `paths`; skip unchanged ones without embedding.
+        """Index new and changed articles under `paths` (files, folders, and http(s) URLs of
+        feeds and article pages); skip unchanged ones without embedding.
 
         `prune` removes articles whose files under `paths` are gone. `rebuild` re-embeds every
         stored article and the files under `paths` into fresh collections with the current
         settings, switching over only once all is written. A set `stop` event (a watcher asked
         to end) stops a sync between two batches; its report says `stopped`.
         """
-        roots = [Path(p).expanduser() for p in paths]
+        from index.web_sources import is_url  # a pattern; the HTTP stack loads only to read
+
+        urls = [str(p).strip() for p in paths if isinstance(p, str) and is_url(p)]
+        roots = [Path(p).expanduser() for p in paths if str(p).strip() not in urls]
         report = progress or (lambda update: None)
         with self._writing():
             self.refresh()
@@ -226,6 +233,8 @@ class ArticleIndex(ArticleReads):
                 progress=report,
                 cache=cache,
                 stop=stop,
+                urls=urls,
+                fetching=(self.settings.fetch, self._fetch_cache()) if urls else None,
             )
             resolved = [str(r.resolve()) for r in roots]
             if recovered or synced.added or synced.updated or synced.removed:
@@ -235,6 +244,12 @@ class ArticleIndex(ArticleReads):
                 self._store.bump(sync_done=True, roots=resolved, advance=False)
             report(SyncProgress("done"))
             return synced
+
+    def _fetch_cache(self) -> FetchCache:
+        """What the URLs read before answered (validators, articles): for conditional requests."""
+        from index.fetch_cache import FetchCache
+
+        return FetchCache.load(self.folder / f"fetch-{self.settings.collection}.json")
 
     def remove(self, ids: Sequence[str]) -> int:
         """Delete articles (and all their chunks) by id; returns how many were stored."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.chunk import chunk_spans
 from index.copies import split_copies
@@ -38,6 +38,10 @@ from index.records import (
 )
 from index.store import ChromaStore
 from index.types import Article, Chunk, Duplicate, FileError, SyncProgress, SyncReport
+
+if TYPE_CHECKING:
+    from index.fetch_cache import FetchCache
+    from index.settings import FetchSettings
 
 Progress = Callable[[SyncProgress], None]
 EMBED_STEP = 32  # chunks embedded between two progress reports
@@ -243,6 +247,8 @@ def sync_paths(
     progress: Progress | None = None,
     cache: FileCache | None = None,
     stop: threading.Event | None = None,
+    urls: Sequence[str] = (),
+    fetching: tuple[FetchSettings, FetchCache] | None = None,
 ) -> SyncReport:
     """Index the files under `paths` through `writer`; the heart of `ArticleIndex.sync`.
 
@@ -250,7 +256,9 @@ def sync_paths(
     only new and changed articles are held in memory. With a `cache`, files unchanged since the
     last sync (by `stat`, see `index.filecache`) are not read again. A set `stop` event ends
     the sync between two batches: what is written stays, nothing is pruned, and the file cache
-    is left as it was, so the next sync reads and completes the rest.
+    is left as it was, so the next sync reads and completes the rest. `urls` (feeds and article
+    pages) are read after the files with `fetching`'s settings and conditional-request cache,
+    which is saved once their articles are stored.
     """
     began = time.perf_counter()
     files, errors = discover(paths)
@@ -296,6 +304,8 @@ def sync_paths(
         if cache is not None and clean and sig is not None:
             clean_files.append((root, path, sig, clean))
     report(SyncProgress("reading", len(files), len(files), "files"))
+    if urls and fetching is not None:
+        todo += _read_urls(urls, fetching, writer, seen, counts, errors, report)
     gone = _gone(writer, paths, set(seen), failed_paths) if prune else []
     todo, duplicates = _without_copies(writer, todo, set(gone))
     if cache is not None:  # a file that gave a copy is read again: the report names it each time
@@ -324,6 +334,8 @@ def sync_paths(
     if cache is not None and not stopped:
         synced = [root for root, _ in files] + [p for p in paths if p.is_dir()]
         cache.save(synced)  # only now: every article it lists is stored
+    if fetching is not None and urls and not stopped:
+        fetching[1].save()
     return SyncReport(
         added=counts["added"],
         updated=counts["updated"],
@@ -337,6 +349,49 @@ def sync_paths(
         duplicates=tuple(duplicates),
         stopped=stopped,
     )
+
+
+def _read_urls(
+    urls: Sequence[str],
+    fetching: tuple[FetchSettings, FetchCache],
+    writer: Writer,
+    seen: dict[str, str],
+    counts: dict[str, int],
+    errors: list[FileError],
+    report: Progress,
+) -> list[Article]:
+    """The new and changed articles of feed and page URLs; unchanged ones are counted and
+    failures become per-URL errors. A URL answered 304 whose articles the store lacks (a store
+    rebuilt or emptied since) is read again in full."""
+    from index.web_sources import Unchanged, read_urls  # the HTTP stack, only when reading URLs
+
+    settings, cache = fetching
+    todo: list[Article] = []
+    again: list[str] = []
+    read = 0
+    for pass_urls, conditional in ((urls, True), (again, False)):
+        for item in read_urls(pass_urls, settings, cache, conditional=conditional):
+            read += 1
+            report(SyncProgress("reading", read, 0, "pages"))
+            if isinstance(item, FileError):
+                errors.append(item)
+            elif isinstance(item, Unchanged):
+                stored = [(i, h) for i, h in item.articles if i not in seen]
+                if any(writer.records.get(i) is None for i, _ in stored) and conditional:
+                    again.append(item.url)
+                    continue
+                for article_id, content in stored:
+                    seen[article_id] = item.url
+                    record = writer.records.get(article_id)
+                    counts["unchanged"] += record is not None and record.content_hash == content
+            elif item.id not in seen:  # one article reached twice (a file, a feed, a link)
+                seen[item.id] = item.url
+                record = writer.records.get(item.id)
+                if record is not None and record.content_hash == item.content_hash:
+                    counts["unchanged"] += 1
+                else:
+                    todo.append(item)
+    return todo
 
 
 def _without_copies(
