@@ -139,11 +139,16 @@ def read_html(text: str, path: str) -> Iterator[Item]:
             "save the article page itself, or its text as .txt",
         )
         return
+    url = meta.get("url")
+    if isinstance(url, str) and url.strip():
+        from index.web_documents import canonical_url  # the id a fetched copy of the page gets
+
+        url = canonical_url(url)
     yield Record(
         {
             "title": meta.get("title"),
             "text": body,
-            "url": meta.get("url"),
+            "url": url,
             "source": meta.get("sitename"),
             "published": meta.get("date"),
             "author": meta.get("author"),

@@ -134,3 +134,20 @@ def test_a_watched_feed_picks_up_a_new_entry_while_questions_are_answered(
         ), lines
     finally:
         watcher.stop(wait=300)
+
+
+def test_a_saved_page_with_a_tracking_canonical_link_is_the_fetched_article(
+    open_index, site, tmp_path
+):
+    import httpx
+
+    page = httpx.get(site.url("/news/rail-strike"), timeout=10).text
+    canonical = site.url("/news/rail-strike")
+    saved = page.replace(f'href="{canonical}"', f'href="{canonical}?utm_source=feed#comments"')
+    assert saved != page
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "rail.html").write_text(saved, encoding="utf-8")
+    index = open_index(FAST)
+    report = index.sync([tmp_path / "saved", canonical])
+    assert report.added == 1 and report.failed == 0, report
+    assert list(index.records()) == [canonical]
