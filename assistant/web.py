@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -207,6 +208,36 @@ class WebApp:
         uploads, leftover = settle(uploads, report, stored)
         yield _report(uploads, report, "", leftover)
 
+    def add_links(self, text: str, progress: Any = None) -> Iterator[Report]:
+        """Index the feeds and article pages whose http(s) links `text` holds, one per line;
+        yields the report as the sync moves, like `upload`, with a line per link."""
+        links, problems = _links(text or "")
+        if not links:
+            summary = "Nothing was indexed: paste http(s) links of feeds or article pages."
+            yield _report([], None, summary, problems)
+            return
+        report = None
+        for update in self._sync(links, prune=False, progress=progress):
+            if isinstance(update, SyncReport):
+                report = update
+            else:
+                yield _report([], None, update.describe(), problems, phase=update)
+        assert report is not None
+        failed = {e.path: e.reason for e in report.errors}
+        out = _report(
+            [], report, "", problems + [str(e) for e in report.errors if e.path not in links]
+        )
+        out["files"] = [
+            {
+                "name": link,
+                "status": "failed" if link in failed else "indexed",
+                "reason": failed.get(link, ""),
+            }
+            for link in links
+        ]
+        out["copies"] = [str(d) for d in report.duplicates]
+        yield out
+
     def reindex(self, progress: Any = None) -> Iterator[Report]:
         """Sync the --articles folders and the uploads, removing articles whose files went;
         yields the report as it moves, like `upload`."""
@@ -222,7 +253,7 @@ class WebApp:
                 yield _report([], None, update.describe(), phase=update)
 
     def _sync(
-        self, paths: Sequence[Path], prune: bool, progress: Any
+        self, paths: Sequence[Path | str], prune: bool, progress: Any
     ) -> Iterator[SyncProgress | SyncReport]:
         """Run the sync in a thread; yield its progress as it moves, then its report.
 
@@ -326,6 +357,26 @@ def _report(
 
 
 _STEP = ("phase", "done", "total", "unit")
+
+
+def _links(text: str) -> tuple[list[str], list[str]]:
+    """The http(s) links of `text` (one per line, blank lines skipped, each once), and a
+    problem naming each line that is not one."""
+    links: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        link = line.strip()
+        if not link or link in links:
+            continue
+        if not re.match(r"(?i)^https?://[^\s/]+", link) or len(link) > MAX_LINK:
+            shown = link if len(link) <= 80 else link[:77] + "…"
+            problems.append(f"line {number}: {shown!r} is not an http(s) link; not read")
+        else:
+            links.append(link)
+    return links, problems
+
+
+MAX_LINK = 2000  # characters: longer is not a link a person pasted
 
 
 def _latest_per_phase(updates: Sequence[SyncProgress]) -> list[SyncProgress]:

@@ -129,6 +129,16 @@ def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
             file_types=ACCEPTED,
             elem_id="na-upload",
         )
+        with gr.Row(equal_height=True):
+            ui.links = gr.Textbox(
+                label="Or add by link: RSS/Atom feeds or article pages, one per line",
+                placeholder="https://example.org/news/feed.xml",
+                lines=2,
+                max_lines=8,
+                scale=5,
+                elem_id="na-links",
+            )
+            ui.add_links = gr.Button("Add links", scale=1, min_width=110, elem_id="na-add-links")
         ui.results = gr.HTML(elem_id="na-report")
         ui.reindex = gr.Button(
             "Re-index folders" if app.folders else "Re-index uploads", elem_id="na-reindex"
@@ -166,6 +176,9 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     def reindex(progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
         yield from app.reindex(progress)
 
+    def add_links(text: str, progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
+        yield from app.add_links(text, progress)
+
     # One sync at a time (the store has one writer); questions keep their own queue.
     one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
     after = [ui.results, ui.status, ui.header, ui.source_filter, ui.files]
@@ -182,6 +195,14 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
         ),
         ui.reindex.click(
             reindex, None, ui.report, api_name="reindex", show_progress_on=ui.results, **one_writer
+        ),
+        ui.add_links.click(
+            add_links,
+            ui.links,
+            ui.report,
+            api_name="add_links",
+            show_progress_on=ui.results,
+            **one_writer,
         ),
     ):
         event.success(app.after_index, shown, after, api_visibility="private")

@@ -151,3 +151,32 @@ def test_a_saved_page_with_a_tracking_canonical_link_is_the_fetched_article(
     report = index.sync([tmp_path / "saved", canonical])
     assert report.added == 1 and report.failed == 0, report
     assert list(index.records()) == [canonical]
+
+
+@pytest.mark.slow
+def test_links_pasted_on_the_page_are_indexed_with_a_line_per_link(site, tmp_path):
+    from gradio_client import Client
+
+    from tests.web_server import app_env, serving
+
+    env = app_env(ASSISTANT_INDEX__FETCH__DELAY="0", ASSISTANT_INDEX__FETCH__TIMEOUT="2")
+    with serving(tmp_path, env=env) as app:
+        client = Client(app.url, verbose=False)
+        pasted = "\n".join(
+            [site.url("/feed.atom"), "", "not a link", site.url("/missing"), site.url("/feed.atom")]
+        )
+        job = client.submit(pasted, api_name="/add_links")
+        report = job.result(timeout=300)
+        phases = [step["phase"] for step in job.outputs()]
+        assert "reading" in phases and phases[-1] == "done", phases
+        assert report["added"] == len(STORIES), report
+        lines = {f["name"]: f for f in report["files"]}
+        assert list(lines) == [site.url("/feed.atom"), site.url("/missing")]
+        assert lines[site.url("/feed.atom")]["status"] == "indexed"
+        assert lines[site.url("/missing")]["status"] == "failed"
+        assert "404" in lines[site.url("/missing")]["reason"]
+        assert report["errors"] == ["line 3: 'not a link' is not an http(s) link; not read"]
+        answer = client.predict("How much did the bridge repairs cost?", api_name="/ask")
+        assert any(c["url"] == site.url("/news/harbour-bridge") for c in answer["citations"])
+        empty = client.predict("  \nftp://127.0.0.1/x", api_name="/add_links")
+        assert empty["summary"].startswith("Nothing was indexed") and empty["errors"]
