@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         StoreMismatchError,
     )
     from assistant.settings import Settings
-    from assistant.types import Answer, AnswerSentence, Citation
+    from assistant.types import Answer, AnswerSentence, Citation, Copy
 
 _HOME = {
     "Assistant": "assistant.assistant",
@@ -38,6 +38,7 @@ _HOME = {
     "Answer": "assistant.types",
     "AnswerSentence": "assistant.types",
     "Citation": "assistant.types",
+    "Copy": "assistant.types",
     "Settings": "assistant.settings",
     "LLMError": "assistant.errors",
     "NewsAssistantError": "assistant.errors",
@@ -55,6 +56,7 @@ __all__ = [
     "Assistant",
     "Citation",
     "Conversation",
+    "Copy",
     "LLMError",
     "NewsAssistantError",
     "PromptError",

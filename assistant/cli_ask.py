@@ -10,7 +10,7 @@ from typing import Any
 from assistant.assistant import Assistant, check_top_k, make_filters
 from assistant.cli_common import add_store_options, settings_from
 from assistant.errors import QuestionError, UsageError
-from assistant.types import Answer
+from assistant.types import Answer, Citation
 
 
 def add_parser(sub: Any) -> None:
@@ -147,3 +147,14 @@ def print_sources(answer: Answer) -> None:
         if c.url:
             print(f"    {c.url}")
         print(textwrap.indent(textwrap.fill(f"“{c.quote}”", width=96), "    "))
+        if c.also_in:
+            print(textwrap.indent(textwrap.fill("also in: " + also_in_line(c), width=96), "    "))
+
+
+def also_in_line(c: Citation) -> str:
+    """Where else the cited story ran: 'USA Today (2022-06-30), Reuters'."""
+    return ", ".join(
+        f"{copy.source or copy.title or copy.article_id}"
+        + (f" ({copy.published})" if copy.published else "")
+        for copy in c.also_in
+    )

@@ -37,6 +37,7 @@ from assistant.assistant import Assistant, make_filters
 from assistant.choices import contains_answer, normalise_answer, pick_choice, whole_articles
 from assistant.errors import ArticleError
 from assistant.retrieve import Ranked, merge_passages
+from index import ArticleIndex
 
 RANK_DEPTH = 10  # the article ranking must reach this deep for Hit@10 and MRR@10
 HIT_AT = (1, 5, 10)
@@ -143,6 +144,16 @@ def gold_rank(articles: Sequence[str], gold_ids: Sequence[str]) -> int | None:
     return None
 
 
+def with_copies(index: ArticleIndex, gold_ids: Sequence[str], store_ids: set[str]) -> list[str]:
+    """The gold articles and their stored copies (`index.fold_copies`): retrieval keeps one
+    article per story, so the story found through another outlet's copy counts as found."""
+    out = list(gold_ids)
+    for gold in gold_ids:
+        if normalise_id(gold) in store_ids:
+            out += index.copies_of(normalise_id(gold))
+    return out
+
+
 def hit_at(ranks: Sequence[int | None], k: int) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
 
@@ -184,7 +195,7 @@ def run_one(assistant: Assistant, q: EvalQuestion, store_ids: set[str]) -> Quest
     )
     if q.gold_ids:
         present = any(normalise_id(g) in store_ids for g in q.gold_ids)
-        rank = gold_rank(articles, q.gold_ids)
+        rank = gold_rank(articles, with_copies(assistant.index, q.gold_ids, store_ids))
         result = replace(result, gold_in_store=present, gold_rank=rank)
     if q.answers:
         cited = answer.answered and any(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.types import Citation
+from assistant.types import Citation, Copy
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Passage:
     score: float  # fused retrieval score; higher is better
     chunk_ids: tuple[str, ...] = ()
     rank: int = 0  # 1-based rank among the retrieved passages
+    also_in: tuple[Copy, ...] = ()  # the story's other stored copies, folded into this one
 
     def cite(self, n: int, quote_start: int, quote_end: int, score: float) -> Citation:
         """Citation `n` of this passage, quoting the article text between the absolute offsets
@@ -42,4 +43,5 @@ class Passage:
             quote_start=quote_start,
             quote_end=quote_end,
             score=score,
+            also_in=self.also_in,
         )

@@ -5,7 +5,9 @@ that found it. Optional priors, each in units of a first place in one ranking (1
 then added: the share of the question's words in the article title, the support of the article's
 other candidate chunks, and, when a latest date is set, the article's recency. Chunks of one
 article that overlap are merged into one passage, so a passage is never shown twice. Filters
-(source, date range, `as_of`) apply to both rankings.
+(source, date range, `as_of`) apply to both rankings. Near-duplicate articles (one story
+syndicated by several outlets, `index.fold_copies`) count once: only the best-ranked article of a
+group stays, and its passages name the others (`Passage.also_in`).
 
 Not here: choosing sentences or writing answers (`assistant.extractive`, `assistant.llm`).
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 from assistant.passage import Passage
 from assistant.reader import Reader, sentence_texts
 from assistant.settings import RetrievalSettings
+from assistant.types import Copy
 from index import ArticleIndex, Chunk, Filters, Tokenizer
 
 _TOKENIZE = Tokenizer()
@@ -65,7 +68,29 @@ class Retriever:
         if self.reader is not None and s.rerank_depth > 0 and s.rerank_weight > 0:
             scores = self._reread(query, chunks, scores)
         order = sorted(scores, key=lambda c: -scores[c])
+        if self.index.settings.fold_copies:
+            order = self._one_per_story(order, chunks)
         return [Ranked(chunks[c], scores[c], ranks[c][0], ranks[c][1]) for c in order]
+
+    def _one_per_story(self, order: list[str], chunks: dict[str, Chunk]) -> list[str]:
+        """The chunks of the best-ranked article of each group of copies (a story syndicated by
+        several outlets is one result; the others are named in its citation)."""
+        taken: dict[str, str] = {}  # group -> the article that stands for it
+        kept = []
+        for cid in order:
+            article = chunks[cid].article_id
+            if taken.setdefault(self.index.group_of(article), article) == article:
+                kept.append(cid)
+        return kept
+
+    def also_in(self, article_id: str) -> tuple[Copy, ...]:
+        """The other stored copies of the article's story, for its citation."""
+        records = self.index.records()
+        return tuple(
+            Copy(r.id, r.title, r.source, r.url, r.published)
+            for r in (records.get(a) for a in self.index.copies_of(article_id))
+            if r is not None
+        )
 
     def _with_priors(
         self,
@@ -119,7 +144,8 @@ class Retriever:
         self, query: str, filters: Filters | None = None, top_k: int | None = None
     ) -> list[Passage]:
         """The best `top_k` passages, overlapping chunks of an article merged."""
-        return merge_passages(self.rank_chunks(query, filters), top_k or self.settings.top_k)
+        passages = merge_passages(self.rank_chunks(query, filters), top_k or self.settings.top_k)
+        return [replace(p, also_in=self.also_in(p.article_id)) for p in passages]
 
 
 def _age_days(published: str, latest: dt.date) -> float | None:

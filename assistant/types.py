@@ -14,11 +14,25 @@ Mode = Literal["extractive", "llm"]
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another stored article carrying the same story: a syndicated copy folded into a
+    citation (`Citation.also_in`)."""
+
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published: str
+
+
+@dataclass(frozen=True)
 class Citation:
     """Numbered evidence for an answer.
 
     `passage == article_text[start:end]` and `quote == article_text[quote_start:quote_end]`,
-    offsets into the article text kept in the store; `quote` lies inside `passage`.
+    offsets into the article text kept in the store; `quote` lies inside `passage`. `also_in`
+    lists the other stored articles of the same story (other outlets' copies), which retrieval
+    folded into this one.
     """
 
     n: int
@@ -34,6 +48,7 @@ class Citation:
     quote_start: int
     quote_end: int
     score: float
+    also_in: tuple[Copy, ...] = ()  # where else the story ran (folded near-duplicates)
 
 
 @dataclass(frozen=True)

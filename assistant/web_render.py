@@ -191,8 +191,23 @@ def article_card(group: Sequence[Citation]) -> str:
     passages = "".join(_passage_item(p) for p in group)
     return (
         f'<div class="na-card" id="na-article-{c.n}"><div class="na-title">{title}</div>'
-        f'<div class="na-meta">{" · ".join(meta)}</div>{passages}</div>'
+        f'<div class="na-meta">{" · ".join(meta)}</div>{passages}{also_in_html(c)}</div>'
     )
+
+
+def also_in_html(c: Citation) -> str:
+    """'Also in: Reuters · BBC', each linked to its own http(s) URL: where else the story ran."""
+    if not c.also_in:
+        return ""
+    items = []
+    for copy in c.also_in:
+        name = esc(copy.source or plain_text(copy.title) or copy.article_id)
+        when = f" ({esc(nice_date(copy.published))})" if copy.published else ""
+        url = safe_url(copy.url)
+        if url:
+            name = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{name}</a>'
+        items.append(name + when)
+    return f'<div class="na-also">Also in: {" · ".join(items)}</div>'
 
 
 def _passage_item(c: Citation) -> str:

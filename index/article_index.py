@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from index.embed import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
 from index.filecache import FileCache
+from index.folding import StoreCopies
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
 from index.reads import ArticleReads, article_from, reads, reason
@@ -53,6 +54,7 @@ class ArticleIndex(ArticleReads):
         self.embedder = embedder
         self._records: dict[str, ArticleRecord] = {}
         self._keyword = KeywordIndex()
+        self._copies = StoreCopies(folder, settings.collection, settings.copy_threshold)
         self._generation = -2
         self._busy = False
         self._allowed_last: tuple[Any, set[str]] | None = None
@@ -148,6 +150,33 @@ class ArticleIndex(ArticleReads):
             if len(got["ids"]) < _PAGE:
                 return records
             offset += _PAGE
+
+    # -- syndicated copies -------------------------------------------------------------------
+    @reads
+    def copies_of(self, article_id: str) -> tuple[str, ...]:
+        """The other stored articles of the article's near-duplicate group (syndicated copies
+        of one story), sorted; () when it has none or folding is off (`index.fold_copies`)."""
+        if not self.settings.fold_copies:
+            return ()
+        self._fresh_copies()
+        return self._copies.copies(article_id)
+
+    @reads
+    def group_of(self, article_id: str) -> str:
+        """The id that stands for the article's group of copies (itself when it has none or
+        folding is off): results with the same group are one story."""
+        if not self.settings.fold_copies:
+            return article_id
+        self._fresh_copies()
+        return self._copies.group(article_id)
+
+    def _fresh_copies(self, save: bool = True) -> None:
+        self.refresh()
+        self._copies.update(self._records, self._texts, self._generation, save=save)
+
+    def _texts(self, ids: Sequence[str]) -> dict[str, str]:
+        got = self._store.articles.get(ids=list(ids), include=["documents"])
+        return dict(zip(got["ids"], got["documents"], strict=True))
 
     def _keyword_path(self) -> Path:
         return self.folder / f"keyword-{self.settings.collection}.pkl"
@@ -330,6 +359,8 @@ class ArticleIndex(ArticleReads):
         self._keyword = keyword
         self._article_cache.cache_clear()  # type: ignore[attr-defined]
         self._save_keyword(keyword)
+        if self.settings.fold_copies:  # paid while indexing, not by the next question
+            self._copies.update(self._records, self._texts, self._generation, save=True)
 
     def _rebuild(self, roots: list[Path], progress: Progress) -> SyncReport:
         began = time.perf_counter()

@@ -1,7 +1,8 @@
 """Exact copies: the same article text under another file name, URL or upload is stored once.
 
-An article's fingerprint is a hash of its text normalised (Unicode NFKC, case folded, words
-only: whitespace, punctuation and line breaks do not count), kept in its record. A sync stores an
+An article's fingerprint is a hash of its title, publication date and text normalised (Unicode
+NFKC, case folded, words only: whitespace, punctuation and line breaks do not count), kept in its
+record: the same article saved twice, not two articles that share a scraped boilerplate body. A sync stores an
 article whose fingerprint another stored (or earlier) article already has as nothing: the report
 names it "duplicate of ID". Near-duplicates (a story lightly edited by another outlet) are not
 copies: they are folded at query time (`index.near_dup`).
@@ -21,13 +22,15 @@ from index.types import Article, Duplicate
 _WORDS = re.compile(r"\w+")
 
 
-def fingerprint(text: str) -> str:
-    """The hash of `text` normalised: equal for texts that differ only in case, spacing or
-    punctuation ('' for a text without words)."""
-    words = _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())
+def fingerprint(article: Article) -> str:
+    """The hash of the article's title, publication date and text, normalised: equal for
+    articles that differ only in case, spacing or punctuation ('' for a text without words)."""
+    words = _WORDS.findall(unicodedata.normalize("NFKC", article.text).casefold())
     if not words:
         return ""
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()[:32]
+    title = _WORDS.findall(unicodedata.normalize("NFKC", article.title).casefold())
+    key = "\n".join((" ".join(title), article.published[:10], " ".join(words)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def split_copies(
@@ -39,7 +42,7 @@ def split_copies(
     articles passed in are added to it as they go, so of two copies in one sync the first is kept.
     """
     for article in articles:
-        key = fingerprint(article.text)
+        key = fingerprint(article)
         original = stored.get(key) if key else None
         if original is not None and original != article.id:
             yield Duplicate(article.id, article.path or article.url or article.id, original)

@@ -32,7 +32,7 @@ class ArticleRecord:
     author: str
     path: str
     chunks: int
-    fingerprint: str = ""  # of the normalised text (index.copies); "" in stores made before
+    fingerprint: str = ""  # normalised title, date and text (index.copies); "" in older stores
 
     @property
     def published_days(self) -> int | None:
@@ -71,7 +71,7 @@ def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
         "author": article.author,
         "path": article.path,
         "chunks": chunks,
-        "fingerprint": fingerprint(article.text),
+        "fingerprint": fingerprint(article),
     }
     days = date_days(article.published)
     if days is not None:

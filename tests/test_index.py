@@ -83,7 +83,7 @@ def test_exact_copies_under_other_names_are_reported_and_stored_once(open_index,
     # the same text: renamed, re-spaced and re-cased, and as a record of a jsonl file
     (articles / "heatwave-copy.txt").write_text(title + "\n" + body.upper().replace(" ", "  "))
     (articles / "wire.jsonl").write_text(
-        json.dumps({"id": "wire-1", "title": "Other headline", "text": body}) + "\n"
+        json.dumps({"id": "wire-1", "title": title.upper(), "text": body}) + "\n"
     )
     stored = index.stats().articles
     report = index.sync([articles])
