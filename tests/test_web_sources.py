@@ -351,3 +351,26 @@ def _cache(tmp_path: Path) -> FetchCache:
     location = tmp_path / f"cache-{n}.json"
     location.write_text("{}")
     return FetchCache.load(location)
+
+
+def test_a_feed_body_naming_a_local_file_is_never_opened(tmp_path):
+    from index.fetch import Fetched
+    from index.web_documents import parse_feed
+
+    local = tmp_path / "local-feed.rss"
+    local.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title>'
+        "<item><title>Secret</title><link>http://127.0.0.1/secret</link></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    got = Fetched(
+        "http://127.0.0.1/feed.rss",
+        "http://127.0.0.1/feed.rss",
+        200,
+        {"content-type": "application/rss+xml"},
+        str(local).encode(),
+    )
+    parsed = parse_feed(got)
+    assert isinstance(parsed, FileError), parsed  # the path is not a feed; the file is not read
+    assert "Secret" not in parsed.reason
