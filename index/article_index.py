@@ -378,11 +378,14 @@ class ArticleIndex(ArticleReads):
             space_check=self._check_space,
         )
         ids = list(self._records)
-        for start in range(0, len(ids), 200):
-            got = old.get(ids=ids[start : start + 200], include=["documents"])
-            for aid, text in zip(got["ids"], got["documents"], strict=True):
-                writer.add(article_from(self._records[aid], text))
-        writer.flush()
+        try:
+            for start in range(0, len(ids), 200):
+                got = old.get(ids=ids[start : start + 200], include=["documents"])
+                for aid, text in zip(got["ids"], got["documents"], strict=True):
+                    writer.add(article_from(self._records[aid], text))
+            writer.flush()
+        finally:
+            writer.close()  # no batch left half-written
         report = sync_paths(writer, roots, self._max_bytes, prune=False, progress=progress)
         self._store.publish(staged)
         self._records = writer.records

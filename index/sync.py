@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,8 @@ class Writer:
         self.progress: Progress | None = None
         self.expected = 0  # chunks this sync will write, for progress reports
         self.embedded = self.written_before = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def expect(self, chunks: int, progress: Progress | None) -> None:
         """Report embedding and writing to `progress`, out of `chunks` chunks in all."""
@@ -124,15 +127,42 @@ class Writer:
         self.batch.articles.append(article)
         self.batch.chunks.append(chunks)
         if self.batch.size >= self.batch_chunks:
-            self.flush()
+            self.flush(wait=False)
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = True) -> None:
+        """Embed the batch, then write it in the writer's thread while the next batch embeds.
+
+        Batches are written one at a time, in order; `wait` (the default) returns only once
+        every batch is written, raising what a write raised.
+        """
         batch, self.batch = self.batch, _Batch()
-        if not batch.articles:
-            return
+        if batch.articles:
+            flat = [c for chunks in batch.chunks for c in chunks]
+            vectors = self._embed([c.text for c in flat])
+            self.drain()  # the batch before: written, or its error raised, before this one
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="index-writer")
+            self._pending = self._pool.submit(self._write, batch, flat, vectors)
+        if wait:
+            self.drain()
+
+    def drain(self) -> None:
+        """Wait for the batch being written; raise what its write raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Finish writing and end the writer's thread."""
+        try:
+            self.drain()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def _write(self, batch: _Batch, flat: list[Chunk], vectors: Any) -> None:
         ids = [a.id for a in batch.articles]
-        flat = [c for chunks in batch.chunks for c in chunks]
-        vectors = self._embed([c.text for c in flat])
         if self.space_check is not None:
             self.space_check()
         self._report("writing", self.chunks_written - self.written_before)
@@ -172,7 +202,9 @@ class Writer:
         import numpy as np
 
         began = time.perf_counter()
-        step = EMBED_STEP if self.progress is not None else max(len(texts), 1)
+        # small steps move the progress bar; an embedder that prefers whole batches gets them
+        whole = self.progress is None or getattr(self.embedder, "prefers_whole_batches", False)
+        step = max(len(texts), 1) if whole else EMBED_STEP
         parts = []
         for start in range(0, len(texts), step):
             self._report("embedding", self.embedded)
@@ -318,13 +350,16 @@ def sync_paths(
     ]
     writer.expect(sum(len(chunks) for _, chunks in planned), progress)
     stopped = False
-    for article, chunks in planned:
-        if stop is not None and stop.is_set() and writer.batch.size == 0:
-            stopped = True  # between two batches
-            break
-        counts["updated" if article.id in writer.records else "added"] += 1
-        writer.add(article, chunks)
-    writer.flush()
+    try:  # batches are written in the writer's thread while the next one embeds
+        for article, chunks in planned:
+            if stop is not None and stop.is_set() and writer.batch.size == 0:
+                stopped = True  # between two batches
+                break
+            counts["updated" if article.id in writer.records else "added"] += 1
+            writer.add(article, chunks)
+        writer.flush()
+    finally:
+        writer.close()  # never return (and release the lock) with a batch half-written
     writer.expect(0, None)  # a rebuild's writer is used again: no stale reports
     if stopped:
         gone = []

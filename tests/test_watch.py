@@ -62,8 +62,8 @@ def test_a_sync_asked_to_stop_ends_between_batches_and_the_next_completes_it(ope
     stop = threading.Event()
 
     def progress(update: SyncProgress) -> None:
-        if update.phase == "writing":
-            stop.set()  # as Ctrl-C would, while the first batch is being written
+        if update.phase == "embedding" and update.done > 0:
+            stop.set()  # as Ctrl-C would, while the first batch is being embedded
 
     first = index.sync([folder], progress=progress, stop=stop)
     assert first.stopped and 0 < first.added < 60, first
