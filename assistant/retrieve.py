@@ -75,11 +75,12 @@ class Retriever:
     def _one_per_story(self, order: list[str], chunks: dict[str, Chunk]) -> list[str]:
         """The chunks of the best-ranked article of each group of copies (a story syndicated by
         several outlets is one result; the others are named in its citation)."""
+        group = self.index.groups_of(c.article_id for c in chunks.values())
         taken: dict[str, str] = {}  # group -> the article that stands for it
         kept = []
         for cid in order:
             article = chunks[cid].article_id
-            if taken.setdefault(self.index.group_of(article), article) == article:
+            if taken.setdefault(group[article], article) == article:
                 kept.append(cid)
         return kept
 

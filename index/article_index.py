@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -169,6 +169,15 @@ class ArticleIndex(ArticleReads):
             return article_id
         self._fresh_copies()
         return self._copies.group(article_id)
+
+    @reads
+    def groups_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """`group_of` for many articles at once (one look at the store, not one each)."""
+        ids = set(article_ids)
+        if not self.settings.fold_copies:
+            return {a: a for a in ids}
+        self._fresh_copies()
+        return {a: self._copies.group(a) for a in ids}
 
     def _fresh_copies(self, save: bool = True) -> None:
         self.refresh()
