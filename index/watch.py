@@ -60,6 +60,7 @@ class WatchStatus:
     syncs: int = 0
     last_sync: str = ""
     last_summary: str = ""  # the report's line, or why the sync could not run
+    last_changes: str = ""  # what the last sync changed, short: "added 2, removed 1"
     last_ok: bool = True
     next_sync: str = ""
     running: bool = False
@@ -71,7 +72,7 @@ class WatchStatus:
         if self.running:
             parts.append("syncing now")
         elif self.last_sync:
-            parts.append(f"last sync {_clock(self.last_sync)}: {self.last_summary}")
+            parts.append(f"last sync {_clock(self.last_sync)}: {self.last_changes}")
         if self.next_sync and not self.running:
             parts.append(f"next {_clock(self.next_sync)}")
         return " · ".join(parts)
@@ -148,6 +149,7 @@ class Watcher:
             syncs=self._status.syncs + 1,
             last_sync=_iso(time.time()),
             last_summary=line,
+            last_changes=changes(report) if report is not None else "not synced (see the log)",
             last_ok=ok,
         )
         self.on_report(report, line)
@@ -156,6 +158,19 @@ class Watcher:
     def _set(self, **changes: object) -> None:
         with self._lock:
             self._status = replace(self._status, **changes)  # type: ignore[arg-type]
+
+
+def changes(report: SyncReport) -> str:
+    """What a sync changed, short: 'added 2, failed 1', or 'no changes'."""
+    counts = {
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "failed": report.failed,
+        "duplicates": len(report.duplicates),
+    }
+    said = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+    return (said or "no changes") + (" (stopped)" if report.stopped else "")
 
 
 def _iso(moment: float) -> str:

@@ -56,6 +56,27 @@ def test_intervals_are_read_like_a_person_writes_them():
         parse_interval("1s")
 
 
+def test_the_status_line_says_what_is_watched_what_changed_and_when_next():
+    from index import SyncReport
+    from index.watch import WatchStatus, changes
+
+    assert changes(SyncReport(added=2, failed=1)) == "added 2, failed 1"
+    assert changes(SyncReport(unchanged=9)) == "no changes"
+    assert changes(SyncReport(added=1, stopped=True)) == "added 1 (stopped)"
+    status = WatchStatus(
+        ("a/", "https://x.example/feed"),
+        900,
+        syncs=3,
+        last_sync="2026-12-03T06:40:00+00:00",
+        last_changes="added 2",
+        next_sync="2026-12-03T06:55:00+00:00",
+    )
+    assert status.line() == (
+        "watching 2 sources every 15m · last sync 06:40 UTC: added 2 · next 06:55 UTC"
+    )
+    assert "syncing now" in WatchStatus(("a/",), 30, running=True).line()
+
+
 def test_a_sync_asked_to_stop_ends_between_batches_and_the_next_completes_it(open_index, tmp_path):
     index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=8))
     folder = harbour_articles(tmp_path / "harbour", 60)
