@@ -16,7 +16,7 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -197,13 +197,7 @@ class WebApp:
         if not saved:
             yield _report(uploads, None, "Nothing was indexed.")
             return
-        report = None
-        for update in self._sync(saved, prune=False, progress=progress):
-            if isinstance(update, SyncReport):
-                report = update
-            else:
-                yield _report(uploads, None, update.describe(), phase=update)
-        assert report is not None
+        report = yield from self._streamed(saved, False, progress, uploads)
         stored = {str(Path(r.path).resolve()) for r in self.index.records().values() if r.path}
         uploads, leftover = settle(uploads, report, stored)
         yield _report(uploads, report, "", leftover)
@@ -216,13 +210,7 @@ class WebApp:
             summary = "Nothing was indexed: paste http(s) links of feeds or article pages."
             yield _report([], None, summary, problems)
             return
-        report = None
-        for update in self._sync(links, prune=False, progress=progress):
-            if isinstance(update, SyncReport):
-                report = update
-            else:
-                yield _report([], None, update.describe(), problems, phase=update)
-        assert report is not None
+        report = yield from self._streamed(links, False, progress, problems=problems)
         failed = {e.path: e.reason for e in report.errors}
         out = _report(
             [], report, "", problems + [str(e) for e in report.errors if e.path not in links]
@@ -245,12 +233,24 @@ class WebApp:
         if not roots:
             yield _report([], None, "Nothing to re-index: start the server with --articles DIR.")
             return
-        for update in self._sync(roots, prune=True, progress=progress):
+        report = yield from self._streamed(roots, True, progress)
+        errors = [str(e) for e in report.errors]
+        yield _report([], report, "", errors, copies=[str(d) for d in report.duplicates])
+
+    def _streamed(
+        self,
+        paths: Sequence[Path | str],
+        prune: bool,
+        progress: Any,
+        uploads: Sequence[Upload] = (),
+        problems: Sequence[str] = (),
+    ) -> Generator[Report, None, SyncReport]:
+        """The sync's progress as reports while it moves; returns its `SyncReport`."""
+        for update in self._sync(paths, prune=prune, progress=progress):
             if isinstance(update, SyncReport):
-                errors = [str(e) for e in update.errors]
-                yield _report([], update, "", errors, copies=[str(d) for d in update.duplicates])
-            else:
-                yield _report([], None, update.describe(), phase=update)
+                return update
+            yield _report(uploads, None, update.describe(), problems, phase=update)
+        raise RuntimeError("the sync ended without its report")
 
     def _sync(
         self, paths: Sequence[Path | str], prune: bool, progress: Any

@@ -121,23 +121,9 @@ def _front_matter_value(value: str) -> object:
 
 def read_html(text: str, path: str) -> Iterator[Item]:
     """The page's main text and metadata by trafilatura: no menus, ads, scripts or comments."""
-    import trafilatura  # imported here: it is slow to import and only HTML files need it
-
-    try:
-        doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    except Exception as err:  # a third-party parser on arbitrary input: report, never crash
-        yield FileError(path, f"HTML could not be parsed ({type(err).__name__}: {err})")
-        return
-    meta: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
-    body = meta.get("text")
-    words = len(body.split()) if isinstance(body, str) else 0
-    if words < MIN_HTML_WORDS:
-        found = f"only {words} words of text" if words else "no text"
-        yield FileError(
-            path,
-            f"no article text in the HTML ({found}: navigation, a teaser or an empty page); "
-            "save the article page itself, or its text as .txt",
-        )
+    meta = html_fields(text)
+    if isinstance(meta, str):
+        yield FileError(path, meta + "; save the article page itself, or its text as .txt")
         return
     url = meta.get("url")
     if isinstance(url, str) and url.strip():
@@ -147,13 +133,31 @@ def read_html(text: str, path: str) -> Iterator[Item]:
     yield Record(
         {
             "title": meta.get("title"),
-            "text": body,
+            "text": meta["text"],
             "url": url,
             "source": meta.get("sitename"),
             "published": meta.get("date"),
             "author": meta.get("author"),
         }
     )
+
+
+def html_fields(html: str | bytes, url: str | None = None) -> dict[str, Any] | str:
+    """trafilatura's fields of a page (text, title, date, author, sitename, url), or why it
+    holds no article: one reason for a saved file and a fetched page alike."""
+    import trafilatura  # imported here: it is slow to import and only HTML needs it
+
+    try:
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+    except Exception as err:  # a third-party parser on arbitrary input: report, never crash
+        return f"HTML could not be parsed ({type(err).__name__}: {err})"
+    meta: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
+    body = meta.get("text")
+    words = len(body.split()) if isinstance(body, str) else 0
+    if words < MIN_HTML_WORDS:
+        found = f"only {words} words of text" if words else "no text"
+        return f"no article text in the HTML ({found}: navigation, a teaser or an empty page)"
+    return meta
 
 
 def read_pdf(data: bytes, path: str) -> Iterator[Item]:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from index.fetch import Fetched
 from index.fields import Record, RecordError, iso_date, to_article
-from index.formats import MIN_HTML_WORDS
+from index.formats import MIN_HTML_WORDS, html_fields
 from index.types import Article, FileError
 
 __all__ = [
@@ -72,8 +72,6 @@ class Hints:
 
 def page_article(got: Fetched, hints: Hints | None = None) -> Article | FileError:
     """The article of one fetched page, read as `index.formats.read_html` reads a file."""
-    import trafilatura  # imported here: it is slow to import
-
     if got.content_type not in _PAGE_TYPES:
         return FileError(
             got.url,
@@ -81,22 +79,10 @@ def page_article(got: Fetched, hints: Hints | None = None) -> Article | FileErro
             "give the address of an article page or an RSS/Atom feed",
         )
     hints = hints or Hints()
-    try:
-        doc = trafilatura.bare_extraction(
-            _html(got), url=got.final_url, with_metadata=True, include_comments=False
-        )
-    except Exception as err:  # a third-party parser on arbitrary input: report, never crash
-        return FileError(got.url, f"the page could not be parsed ({type(err).__name__}: {err})")
-    meta: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
-    body = meta.get("text")
-    words = len(body.split()) if isinstance(body, str) else 0
-    if words < MIN_HTML_WORDS:
-        found = f"only {words} words of text" if words else "no text"
-        return FileError(
-            got.url,
-            f"no article text on the page ({found}: navigation, a teaser or an empty page); "
-            "give the address of the article itself",
-        )
+    meta = html_fields(_html(got), got.final_url)
+    if isinstance(meta, str):
+        return FileError(got.url, meta + "; give the address of the article itself")
+    body = meta["text"]
     url = canonical_url(str(meta.get("url") or got.final_url))
     record = Record(
         {
