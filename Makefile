@@ -56,7 +56,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,train]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,train,cluster]'
 	touch $@
 
 $(VENV)/.installed-train: pyproject.toml constraints.txt $(VENV)/.installed

@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli_common import add_store_options, settings_from
+from assistant.settings import Settings
 from index import ArticleIndex, SyncProgress
+
+if TYPE_CHECKING:
+    from index.cluster import RayEmbedder
 
 
 def add_parser(sub: Any) -> None:
@@ -25,6 +29,7 @@ def add_parser(sub: Any) -> None:
         "--rebuild", action="store_true", help="re-embed everything with the current settings"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no per-file errors")
+    add_ray_option(p)
     add_store_options(p)
     p.set_defaults(run=run_index)
 
@@ -39,16 +44,46 @@ def add_parser(sub: Any) -> None:
     s.set_defaults(run=run_status)
 
 
+def add_ray_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster: HOST:PORT of its head, ray://HOST:10001 from outside it, "
+        "or no value for the one RAY_ADDRESS or this machine names (docs/scaling.md)",
+    )
+
+
+def embedder_from(args: argparse.Namespace, settings: Settings) -> RayEmbedder | None:
+    """A started `RayEmbedder` when `--ray` or `index.ray_address` asks for one, else None."""
+    address = getattr(args, "ray", None) or settings.index.ray_address
+    if not address:
+        return None
+    from index.cluster import ray_embedder
+
+    return ray_embedder(settings.index, address).start()
+
+
 def run_index(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    index = ArticleIndex.open(
-        settings.store, settings.index, chroma_url=settings.chroma_url, rebuild=args.rebuild
-    )
-    bar = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    embedder = embedder_from(args, settings)
     try:
-        report = index.sync(args.paths, prune=args.prune, rebuild=args.rebuild, progress=bar)
+        index = ArticleIndex.open(
+            settings.store,
+            settings.index,
+            chroma_url=settings.chroma_url,
+            rebuild=args.rebuild,
+            embedder=embedder,
+        )
+        bar = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+        try:
+            report = index.sync(args.paths, prune=args.prune, rebuild=args.rebuild, progress=bar)
+        finally:
+            bar.close()
     finally:
-        bar.close()
+        if embedder is not None:
+            embedder.close()
     if not args.quiet:
         for error in report.errors:
             print(f"failed: {error}", file=sys.stderr)

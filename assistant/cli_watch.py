@@ -12,12 +12,17 @@ import argparse
 import datetime as dt
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.cli_common import add_store_options, settings_from
+from assistant.cli_index import add_ray_option, embedder_from
 from assistant.errors import UsageError
+from assistant.settings import Settings
 from index import ArticleIndex, NewsAssistantError, SyncReport
 from index.watch import Watcher, nice_interval, parse_interval
+
+if TYPE_CHECKING:
+    from index.cluster import RayEmbedder
 
 
 def add_parser(sub: Any) -> None:
@@ -27,6 +32,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="files, folders or feed/page URLs")
     p.add_argument("--every", default="15m", help="interval: 30s, 15m, 2h, 1d (default 15m)")
     p.add_argument("--prune", action="store_true", help="remove articles whose files are gone")
+    add_ray_option(p)
     add_store_options(p)
     p.set_defaults(run=run_watch)
 
@@ -37,7 +43,20 @@ def run_watch(args: argparse.Namespace) -> int:
     except NewsAssistantError as exc:
         raise UsageError(str(exc)) from None
     settings = settings_from(args)
-    index = ArticleIndex.open(settings.store, settings.index, chroma_url=settings.chroma_url)
+    embedder = embedder_from(args, settings)
+    try:
+        return _watch(args, settings, every, embedder)
+    finally:
+        if embedder is not None:
+            embedder.close()
+
+
+def _watch(
+    args: argparse.Namespace, settings: Settings, every: float, embedder: RayEmbedder | None
+) -> int:
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, embedder=embedder
+    )
     watcher = Watcher(
         index,
         args.sources,

@@ -111,6 +111,26 @@ class IndexSettings(BaseModel):
         description="Seconds a writer waits for another writer of the same store before "
         "giving up with a message naming it.",
     )
+    ray_address: str = Field(
+        "",
+        description="Ray cluster that embeds what `assistant index` and `assistant watch` write "
+        "(as their `--ray ADDRESS` does): 'auto' (RAY_ADDRESS, else the cluster started on this "
+        "machine), HOST:PORT of the head node, or ray://HOST:10001 from outside the cluster; "
+        "empty: embed here. Needs the cluster extra (docs/scaling.md). Not part of the "
+        "fingerprint.",
+    )
+    ray_actors: int = Field(
+        2,
+        ge=1,
+        le=4096,
+        description="Embedding actors started on the Ray cluster, each loading the model once.",
+    )
+    ray_threads_per_actor: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="CPUs each Ray embedding actor reserves and runs the model with.",
+    )
     fold_copies: bool = Field(
         True,
         description="Fold near-duplicate articles (syndicated copies) into one group: retrieval "
