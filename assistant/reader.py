@@ -13,7 +13,6 @@ Not here: how the scores are used (`assistant.extractive`, `assistant.retrieve`,
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ import numpy as np
 
 from assistant.errors import SettingsError
 from index import split_sentences
+from index.onnx import session_options
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
 _FILES = ("model.onnx", "tokenizer.json")
@@ -48,10 +48,8 @@ class Reader:
             self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self.tokenizer.enable_truncation(max_length)
             self.tokenizer.no_padding()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = os.cpu_count() or 1
             self.session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+                str(folder / "model.onnx"), session_options(), providers=["CPUExecutionProvider"]
             )
         except Exception as exc:
             raise SettingsError(
