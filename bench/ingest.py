@@ -10,31 +10,39 @@ own process (so each peak memory is its own):
   keyword index or writing;
 - llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding, torch
   fp32, on the bundled path, its default batch size), a SentenceSplitter of the same size in the
-  model's word pieces, and a fresh ChromaVectorStore.
+  model's word pieces, and a fresh ChromaVectorStore;
+- with `--ray 1,2`: `assistant index SLICE --ray ADDRESS` with 1, then 2 actors of one thread
+  each (first backend), on a two-node Ray cluster (`ray start`, one CPU per node) started on
+  this machine for the run and ended after it.
 
 "work s" is the time each reports for its own work (ours: the sync as `assistant index` prints
 it, which includes loading the model; the others: after loading); "wall s" is the whole process.
 The int8 export of the model is made once beforehand (untimed) in a shared cache folder.
 
-    .venv/bin/python bench/ingest.py --limit 300
+    .venv/bin/python bench/ingest.py --limit 300 --ray 1,2
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
-from bench.processes import ROOT, Run, assistant_cmd, check, run_measured
+from bench.processes import ROOT, Run, assistant_cmd, check, free_port, run_measured
 
 NAME = "ingest"
 
@@ -50,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         "--backends", help="comma-separated embedding backends (default: the configured one,torch)"
     )
     p.add_argument("--repeat", type=int, default=1, help="rounds, reported as medians")
+    p.add_argument(
+        "--ray",
+        help="comma-separated Ray actor counts (one thread each), each a row, on a local "
+        "two-node cluster started for the run (needs the cluster extra)",
+    )
     p.add_argument("--worker", choices=["prepare", "ceiling", "llamaindex"], help=argparse.SUPPRESS)
     p.add_argument("--slice", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -63,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.store_dir and args.store_dir.exists() and any(args.store_dir.iterdir()):
         raise SystemExit(f"error: {args.store_dir} is not empty; give a new folder")
     backends = _backends(args.backends)
+    actors = [int(n) for n in args.ray.split(",") if n.strip()] if args.ray else []
 
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, _cluster(actors) as ray:
         work = Path(tmp)
         os.environ.setdefault("ASSISTANT_INDEX__MODEL_CACHE", str(work / "models"))
         articles = write_slice(args.articles, args.limit, work / "slice.jsonl")
@@ -79,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
                 work / "slice.jsonl",
                 backends,
                 args.store_dir if i == 0 else None,
+                (ray, actors),
             )
             for i in range(max(args.repeat, 1))
         ]
-    data = {**summarise(rounds, articles, backends, args), "prepare": prepared}
+    data = {**summarise(rounds, articles, backends, args, actors), "prepare": prepared}
     chart = args.docs_dir / "bench-ingest.png"
     shown = [k for k in data["variants"] if k != "resync"]
     common.bar_chart(
@@ -122,9 +137,14 @@ def write_slice(source: Path, limit: int, target: Path) -> int:
 
 
 def one_round(
-    work: Path, slice_path: Path, backends: list[str], keep: Path | None
+    work: Path,
+    slice_path: Path,
+    backends: list[str],
+    keep: Path | None,
+    ray: tuple[str, list[int]] = ("", []),
 ) -> dict[str, Any]:
-    """Each backend's index of the slice, its bare encoder, the re-sync, and llama-index."""
+    """Each backend's index of the slice, its bare encoder, the re-sync, llama-index, and the
+    first backend's index on the Ray cluster at `ray[0]` with each of `ray[1]` actors."""
     out: dict[str, Any] = {}
     for i, backend in enumerate(backends):
         env = {**os.environ, "ASSISTANT_INDEX__EMBEDDING_BACKEND": backend}
@@ -142,10 +162,77 @@ def one_round(
             "--store-dir",
             str(store),
         )
+    address, actors = ray
+    for n in actors:
+        env = {
+            **os.environ,
+            "ASSISTANT_INDEX__EMBEDDING_BACKEND": backends[0],
+            "ASSISTANT_INDEX__RAY_ACTORS": str(n),
+            "ASSISTANT_INDEX__RAY_THREADS_PER_ACTOR": "1",
+        }
+        store = work / f"store-ray{n}"
+        index = assistant_cmd("index", str(slice_path), "--store", str(store), "-q")
+        run = check(
+            run_measured([*index, "--ray", address], cwd=ROOT, env=env), f"--ray, {n} actors"
+        )
+        out[f"ray:{n}"] = {**parse_index_output(run), **_proc(run)}
     out["llamaindex"] = _worker(
         "llamaindex", work, {}, "--slice", str(slice_path), "--store-dir", str(work / "llama")
     )
     return out
+
+
+@contextlib.contextmanager
+def _cluster(actors: list[int]) -> Iterator[str]:
+    """A Ray cluster of two one-CPU nodes on this machine, for `actors` (none: no cluster); its
+    address. Ended by the ids of its two sessions, never `ray stop` (it ends every cluster)."""
+    if not actors:
+        yield ""
+        return
+    ray = str(Path(sys.executable).parent / "ray")
+    if not Path(ray).exists():
+        raise SystemExit("error: --ray needs Ray: install it with pip install -e '.[cluster]'")
+    folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: unix socket paths
+    address = f"127.0.0.1:{free_port()}"
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    head = ["--head", f"--port={address.rpartition(':')[2]}", "--include-dashboard=false"]
+    head += [f"--ray-client-server-port={free_port()}", f"--dashboard-port={free_port()}"]
+    sessions: list[int] = []
+    try:
+        for n, where in enumerate([head, [f"--address={address}"]]):
+            where += [
+                f"--temp-dir={folder / str(n)}",
+                f"--dashboard-agent-listen-port={free_port()}",
+            ]
+            proc = subprocess.Popen(
+                [ray, "start", "--num-cpus=1", "--disable-usage-stats", *where],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            sessions.append(proc.pid)
+            out, _ = proc.communicate(timeout=300)
+            if proc.returncode:
+                raise SystemExit(f"error: ray start failed: {out[-2000:]}")
+        yield address
+    finally:
+        for pid in (p for p in _pids() if _session(p) in sessions):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def _session(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[3])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _worker(kind: str, work: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -164,9 +251,11 @@ def parse_index_output(run: Run) -> dict[str, Any]:
     if not timing or not counts:
         raise SystemExit(f"error: cannot read the output of assistant index: {run.stdout!r}")
     added, updated, unchanged = (int(x) for x in counts.groups())
+    model = re.search(r"\(([\d.]+)s of it running the model\)", run.stdout)
     return {
         "chunks": int(timing.group(1)),
         "work_s": float(timing.group(2)),
+        "embed_s": float(model.group(1)) if model else None,  # with --ray: waiting for actors
         "articles": added + updated,
         "unchanged": unchanged,
     }
@@ -273,6 +362,8 @@ def llamaindex_ingest(slice_path: Path, store: Path) -> dict[str, Any]:
 # -- the report -------------------------------------------------------------------------------
 def _label(key: str) -> str:
     kind, _, backend = key.partition(":")
+    if kind == "ray":
+        return f"assistant index --ray, {backend} actor{'s' if backend != '1' else ''} x 1 thread"
     precision = {"torch": "torch fp32", "onnx-int8": "ONNX int8"}.get(backend, backend)
     return {
         "ours": f"assistant index, {precision}",
@@ -284,15 +375,20 @@ def _label(key: str) -> str:
 
 
 def summarise(
-    rounds: list[dict[str, Any]], articles: int, backends: list[str], args: Any
+    rounds: list[dict[str, Any]],
+    articles: int,
+    backends: list[str],
+    args: Any,
+    actors: Sequence[int] = (),
 ) -> dict[str, Any]:
     variants: dict[str, dict[str, Any]] = {}
-    keys = [k for b in backends for k in (f"ceiling:{b}", f"ours:{b}")] + ["llamaindex", "resync"]
+    keys = [k for b in backends for k in (f"ceiling:{b}", f"ours:{b}")]
+    keys += [f"ray:{n}" for n in actors] + ["llamaindex", "resync"]
     for key in keys:
         runs = [r[key] for r in rounds]
         row: dict[str, Any] = {"label": _label(key)}
-        for field in ("chunks", "articles", "work_s", "wall_s", "peak_mb", "load_s"):
-            values = [r[field] for r in runs if field in r]
+        for field in ("chunks", "articles", "work_s", "embed_s", "wall_s", "peak_mb", "load_s"):
+            values = [r[field] for r in runs if r.get(field) is not None]
             if values:
                 row[field] = common.median(values)
         work = row["work_s"] or 1e-9
@@ -310,12 +406,17 @@ def summarise(
             ours["articles_per_s"], llama["articles_per_s"]
         )
     first = variants[f"ours:{backends[0]}"]
+    for n in actors:
+        ratios[f"ray{n}_vs_ours_chunks_per_s"] = _ratio(
+            variants[f"ray:{n}"]["chunks_per_s"], first["chunks_per_s"]
+        )
     ratios["resync_vs_index_wall"] = _ratio(variants["resync"]["wall_s"], first["wall_s"])
     return {
         "articles": articles,
         "limit": args.limit,
         "corpus": common.portable(args.articles),
         "backends": backends,
+        "ray_actors": list(actors),
         "rounds": len(rounds),
         "variants": variants,
         "ratios": ratios,
@@ -346,6 +447,19 @@ def render(data: dict[str, Any], chart: str) -> str:
             f"- {b}: preparing the model (its one-time int8 export, unless already cached) "
             f"took {prep['wall_s']:.1f} s, not counted above; a store without a shared model "
             "cache pays it on its first index;"
+        )
+    for n in data.get("ray_actors", []):
+        row = v[f"ray:{n}"]
+        per = row["chunks_per_s"] / n
+        rest = row["work_s"] - row.get("embed_s", 0)
+        notes.append(
+            f"- Ray, {n} actor{'s' if n > 1 else ''} of one thread: "
+            f"{r[f'ray{n}_vs_ours_chunks_per_s']} x the local index's chunks/s "
+            f"({per:.1f} chunks/s per actor core); the actors load the model "
+            "before the sync starts (in wall s, not work s), and peak MB is the coordinator's "
+            f"alone (the actors are the raylets' children); the coordinator's own work (reading, "
+            f"chunking, writing) took {rest:.1f} of its {row['work_s']:.1f} s, "
+            f"{row['chunks'] / max(rest, 1e-9):.0f} chunks/s;"
         )
     notes.append(
         f"- an unchanged re-sync takes {r['resync_vs_index_wall']} of the first index's wall "

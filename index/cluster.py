@@ -57,7 +57,8 @@ class RayEmbedder(Embedder):
     `address`: "auto" (the cluster named by RAY_ADDRESS, else the one started on this machine),
     HOST:PORT of the head node when this process runs on a node of the cluster, or
     ray://HOST:PORT (Ray Client, port 10001 by default) when it does not. `model_cache`: where
-    each node keeps its int8 export; empty: `~/.cache/news-assistant/models` on that node.
+    each node keeps its int8 export; empty: `~/.cache/news-assistant/models` on that node. In a
+    process that has already called `ray.init`, that cluster is used and left joined on `close`.
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class RayEmbedder(Embedder):
         self._out: list[set[Any]] = []  # each actor's calls not yet answered, across `embed`s
         self._dead: set[int] = set()  # actors Ray reports gone for good
         self._slowest = 0.0  # seconds of the slowest part answered so far
+        self._joined = False  # this embedder joined the cluster (else its caller had)
         self.resent = 0  # parts sent again (lost, or late and copied) since the start
 
     # -- the pool ---------------------------------------------------------------------------
@@ -98,6 +100,7 @@ class RayEmbedder(Embedder):
         ray = _import_ray()
         if not ray.is_initialized():
             _connect(ray, self.address)
+            self._joined = True
         cpus = ray.cluster_resources().get("CPU", 0)
         if cpus < self.actors * self.threads:
             raise SettingsError(
@@ -132,13 +135,14 @@ class RayEmbedder(Embedder):
         return [int(p) for p in ray.get([a.pid.remote() for a in self.pool()])]
 
     def close(self) -> None:
-        """End the actors and leave the cluster (which keeps running)."""
+        """End the actors and leave the cluster (which keeps running) if this embedder joined it."""
         ray = _import_ray()
         for actor in self._pool:
             ray.kill(actor)
         self._pool, self._out, self._dead = [], [], set()
-        if ray.is_initialized():
+        if self._joined and ray.is_initialized():
             ray.shutdown()
+        self._joined = False
 
     # -- embedding --------------------------------------------------------------------------
     def embed(self, texts: Sequence[str]) -> np.ndarray:
