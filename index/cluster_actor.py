@@ -34,12 +34,11 @@ class EmbedActor:
         if backend == "onnx-int8":
             import onnxruntime as ort
 
-            from index.onnx import export_int8
+            from index.onnx import export_int8, session_options
 
             folder, file_name = export_int8(resolve_model(model), self.embedder.cache_dir)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
+            options = session_options()
+            options.intra_op_num_threads = threads  # not every core of the node: its CPUs
             self.embedder.onnx.session = ort.InferenceSession(
                 str(folder / file_name), options, providers=["CPUExecutionProvider"]
             )
