@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +63,21 @@ def write_lock_held(store: Path) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+@contextmanager
+def chroma_server(folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """A real `chroma run` server on 127.0.0.1 keeping its data in `folder`; yields its URL."""
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert chroma, "the chromadb package installs the `chroma` command"
+    port = free_port()
+    command = [chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.kill()
+        server.wait()

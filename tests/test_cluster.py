@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import ROOT, free_port, wait_http
+from tests.helpers import ROOT, chroma_server, free_port
 
 QUESTIONS = [
     "How much did the Ashby council approve for the lighthouse?",
@@ -235,27 +235,7 @@ def test_cluster_fills_a_chroma_server_as_a_local_index_would(
     from assistant import Assistant, Settings
     from index import ArticleIndex
 
-    port = free_port()
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert chroma, "the chromadb package installs the `chroma` command"
-    server = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_env(),
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, server)
-        url = f"http://127.0.0.1:{port}"
+    with chroma_server(tmp_path / "server", _env()) as url:
         run = _assistant(
             "index", str(articles), "--store", str(tmp_path / "a"), "--chroma-url", url,
             "--ray", cluster.address,
@@ -275,9 +255,6 @@ def test_cluster_fills_a_chroma_server_as_a_local_index_would(
             a, b = ours.ask(question), theirs.ask(question)
             assert a.citations, question
             assert (a.text, _citations(a)) == (b.text, _citations(b)), question
-    finally:
-        server.kill()
-        server.wait()
 
 
 def _citations(answer) -> list[tuple]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SAMPLES, free_port, wait_http
+from tests.helpers import ROOT, SAMPLES, chroma_server
 
 # ArticleIndex.sync with the steps of its batch writes reported (the write order is in
 # index/sync.py): "journalled N" once batch N is pending and nothing of it is written, "chunked N"
@@ -194,27 +193,7 @@ def test_killed_update_and_prune_is_completed_by_next_run(tmp_path):
 
 @pytest.mark.slow
 def test_chroma_server_holds_the_whole_index(tmp_path, embedder):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert chroma, "the chromadb package installs the `chroma` command"
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            chroma,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_env(),
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", 60, server)
-        url = f"http://127.0.0.1:{port}"
+    with chroma_server(tmp_path / "server", _env()) as url:
         _index(SAMPLES, tmp_path / "machine-a", "--chroma-url", url)
         assert not (tmp_path / "machine-a" / "chroma").exists()  # nothing durable kept locally
         from index import ArticleIndex
@@ -225,6 +204,3 @@ def test_chroma_server_holds_the_whole_index(tmp_path, embedder):
         assert hits and "nato" in hits[0].chunk.url
         assert other.dense_search("why did Japan attend the Madrid summit", 3)
         assert other.sync([SAMPLES]).unchanged == 5
-    finally:
-        server.kill()
-        server.wait()
