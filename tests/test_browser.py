@@ -74,7 +74,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def page(app, browser):
+def desktop(app, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     outside: list[str] = []
@@ -84,6 +84,18 @@ def page(app, browser):
     page.outside_requests = outside  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(desktop):
+    """The desktop page as every test expects it, whatever test ran before (they run in a
+    random order): the chat tab, an empty conversation, no date filter, the header loaded."""
+    new_chat(desktop)
+    desktop.wait_for_function(
+        "/^[0-9]/.test(document.querySelector('#na-header .na-line')?.innerText || '')",
+        timeout=TIMEOUT_MS,
+    )
+    return desktop
 
 
 def ask(page, question: str) -> None:
@@ -157,7 +169,6 @@ def new_chat(page) -> None:
 
 
 def test_answer_streams_in_with_its_cited_sentence_highlighted(page, tmp_path):
-    new_chat(page)
     ask(page, MADRID)
     answer = page.locator("#na-chat [data-testid='bot']").last.inner_text()
     assert "[1]" in answer and "Kishida" in answer
@@ -177,7 +188,6 @@ def test_answer_streams_in_with_its_cited_sentence_highlighted(page, tmp_path):
 
 
 def test_follow_up_uses_the_conversation_and_new_chat_clears_it(page):
-    new_chat(page)
     ask(page, MADRID)
     ask(page, "Who else attended it?")
     bots = page.locator("#na-chat [data-testid='bot']")
@@ -217,7 +227,6 @@ def test_uploaded_markup_is_shown_as_text_and_never_runs(page, tmp_path):
 
 
 def test_refused_questions_get_a_message_and_clear_the_sources(page):
-    new_chat(page)
     ask(page, MADRID)  # the sources panel holds an answer's sources
     assert "Type a question" in refused(page, "") or "empty" in refused(page, "   ")
     assert "No sources" in page.locator("#na-sources").inner_text()
@@ -235,7 +244,6 @@ def test_refused_questions_get_a_message_and_clear_the_sources(page):
     assert all(text.strip() for text in bubbles(page)), bubbles(page)  # no empty bubble
     ask(page, MADRID)  # and the chat goes on
     assert "Kishida" in page.locator("#na-chat [data-testid='bot']").last.inner_text()
-    new_chat(page)
 
 
 def test_sources_are_one_card_per_article_with_plain_text_passages(page, tmp_path):
