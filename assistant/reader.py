@@ -5,7 +5,13 @@ Trained here from the bundled all-MiniLM-L6-v2 on the RealTime QA training weeks
 so it runs offline with `tokenizers` and `onnxruntime` alone (no torch import at answer time).
 A score is a logit: above 0 the model takes the sentence to hold the answer. Scores are cached
 per (question, sentence), since an answer and its multiple-choice judgement read the same
-sentences.
+sentences. Each pair is read alone: the int8 model quantises its activations per batch, so in
+a batch a sentence's score moved with its neighbours' lengths and words (by 0.5 of a logit on
+average against reading it alone, on dev), which a cache keyed by the pair cannot allow. Each
+run has one thread, and the pairs of one call are spread over as many runs at once as there
+are cores: a lone answer's 12 pairs take about as long as with two threads per run, for the
+CPU of one (measured in docs/benchmarks.md), and answers asked at once do not fight over
+threads.
 
 Not here: how the scores are used (`assistant.extractive`, `assistant.retrieve`,
 `assistant.choices`) or training.
@@ -13,16 +19,22 @@ Not here: how the scores are used (`assistant.extractive`, `assistant.retrieve`,
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.errors import SettingsError
 from index import split_sentences
 from index.onnx import session_options
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
 _FILES = ("model.onnx", "tokenizer.json")
@@ -49,7 +61,7 @@ class Reader:
             self.tokenizer.enable_truncation(max_length)
             self.tokenizer.no_padding()
             self.session = ort.InferenceSession(
-                str(folder / "model.onnx"), session_options(), providers=["CPUExecutionProvider"]
+                str(folder / "model.onnx"), session_options(1), providers=["CPUExecutionProvider"]
             )
         except Exception as exc:
             raise SettingsError(
@@ -59,8 +71,9 @@ class Reader:
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="reader")
 
-    def score(self, question: str, sentences: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """One logit per sentence, in order (higher: more likely to hold the answer)."""
         out = np.zeros(len(sentences), dtype=np.float32)
         todo = []
@@ -72,7 +85,7 @@ class Reader:
                 else:
                     out[i] = cached
         if todo:
-            fresh = self._run(question, [sentences[i] for i in todo], batch_size)
+            fresh = self._run(question, [sentences[i] for i in todo])
             out[todo] = fresh
             with self._lock:
                 for i, value in zip(todo, fresh.tolist(), strict=True):
@@ -85,25 +98,19 @@ class Reader:
         """The probability that each sentence holds the answer (the logits through a sigmoid)."""
         return 1.0 / (1.0 + np.exp(-self.score(question, sentences)))
 
-    def _run(self, question: str, sentences: Sequence[str], batch_size: int) -> np.ndarray:
+    def _run(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """Each (question, sentence) pair through the model alone, the pairs run side by side."""
         encoded = self.tokenizer.encode_batch([(question, s) for s in sentences])
-        order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
-        out = np.zeros(len(encoded), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            width = max(len(encoded[i].ids) for i in idx)
-            feeds = {
-                name: np.zeros((len(idx), width), dtype=np.int64)
-                for name in ("input_ids", "attention_mask", "token_type_ids")
-            }
-            for row, i in enumerate(idx):
-                e = encoded[i]
-                feeds["input_ids"][row, : len(e.ids)] = e.ids
-                feeds["attention_mask"][row, : len(e.ids)] = 1
-                feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
-            logits = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
-            out[idx] = np.asarray(logits[0], dtype=np.float32).reshape(len(idx), -1)[:, 0]
-        return out
+        return np.fromiter(self._pool.map(self._one, encoded), dtype=np.float32, count=len(encoded))
+
+    def _one(self, encoding: Encoding) -> float:
+        feeds = {
+            "input_ids": np.array([encoding.ids], dtype=np.int64),
+            "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
+            "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
+        }
+        logits = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        return float(np.asarray(logits[0]).reshape(-1)[0])
 
 
 def sentence_texts(text: str) -> list[str]:

@@ -32,16 +32,11 @@ class EmbedActor:
             else Path.home() / ".cache" / "news-assistant" / "models"
         )
         if backend == "onnx-int8":
-            import onnxruntime as ort
-
-            from index.onnx import export_int8, session_options
+            from index.onnx import OnnxEncoder, export_int8
 
             folder, file_name = export_int8(resolve_model(model), self.embedder.cache_dir)
-            options = session_options()
-            options.intra_op_num_threads = threads  # not every core of the node: its CPUs
-            self.embedder.onnx.session = ort.InferenceSession(
-                str(folder / file_name), options, providers=["CPUExecutionProvider"]
-            )
+            # runs at once: not every core of the node, only the CPUs this actor reserved
+            self.embedder.onnx = OnnxEncoder(folder, file_name, threads=threads)
         else:
             import torch
 

@@ -19,6 +19,7 @@ import shutil
 import sys
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from index.errors import SettingsError
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+    from tokenizers import Encoding
 
 
 def _isa() -> str:
@@ -100,9 +102,10 @@ def _quantised(folder: Path, isa: str) -> str | None:
     return f"onnx/{matches[0].name}" if matches else None
 
 
-def session_options() -> ort.SessionOptions:
-    """The ONNX Runtime options of every session here (this encoder, the answer reader): one
-    intra-op thread per core, which sleeps when it runs out of work rather than spinning.
+def session_options(threads: int | None = None) -> ort.SessionOptions:
+    """The ONNX Runtime options of every session here (this encoder, the answer reader):
+    `threads` intra-op threads (default one per core; both run one thread per run and several
+    runs side by side), which sleep when they run out of work rather than spinning.
 
     ONNX Runtime's threads spin by default, busy-waiting for the next operator. When several
     questions are answered at once, or other programs share the cores, the spinning threads take
@@ -114,15 +117,21 @@ def session_options() -> ort.SessionOptions:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
 class OnnxEncoder:
-    """Tokenizer + ONNX Runtime session + mean pooling + normalisation."""
+    """Tokenizer + ONNX Runtime session + mean pooling + normalisation.
 
-    def __init__(self, folder: Path, file_name: str) -> None:
+    The batches of one call run side by side, `threads` at once (default: one per core), each
+    run on one thread: the same vectors as running them in turn (each batch is grouped as
+    before), with less CPU than one run spread over the cores, whose threads wait on each other
+    at every operator of a small batch (docs/benchmarks.md, "Serving many readers").
+    """
+
+    def __init__(self, folder: Path, file_name: str, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -138,10 +147,11 @@ class OnnxEncoder:
         self._counter.no_truncation()
         self._counter.no_padding()
         self.session = ort.InferenceSession(
-            str(folder / file_name), session_options(), providers=["CPUExecutionProvider"]
+            str(folder / file_name), session_options(1), providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="embed")
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text, without special tokens and without truncation."""
@@ -153,26 +163,27 @@ class OnnxEncoder:
         encoded = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
         out = np.zeros((len(encoded), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            width = max(len(encoded[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            types = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                e = encoded[i]
-                ids[row, : len(e.ids)] = e.ids
-                mask[row, : len(e.ids)] = 1
-                types[row, : len(e.ids)] = e.type_ids
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[
-                0
-            ]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[idx] = pooled / np.clip(norms, 1e-12, None)
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        runs = self._pool.map(lambda idx: self._run([encoded[i] for i in idx]), batches)
+        for idx, vectors in zip(batches, runs, strict=True):
+            out[idx] = vectors
         return out
+
+    def _run(self, batch: list[Encoding]) -> np.ndarray:
+        width = max(len(e.ids) for e in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, e in enumerate(batch):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+            types[row, : len(e.ids)] = e.type_ids
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
 def _read_json(path: Path) -> dict[str, object]:
