@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -145,8 +145,11 @@ class RayEmbedder(Embedder):
         self._joined = False
 
     # -- embedding --------------------------------------------------------------------------
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length vectors, one row per text, in input order, computed by the pool."""
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Unit-length vectors, one row per text, in input order, computed by the pool;
+        `progress` hears how many texts are done as each actor's part comes back."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         ray = _import_ray()
@@ -200,6 +203,8 @@ class RayEmbedder(Embedder):
             if out is None:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[parts[n]] = vectors
+            if progress is not None:
+                progress(len(texts) - sum(len(parts[m]) for m in left))
         assert out is not None
         return out
 

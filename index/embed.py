@@ -10,7 +10,7 @@ Not here: chunking (it only borrows the tokenizer's counts) and storage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,12 +108,15 @@ class Embedder:
         ids = self.model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
         return [len(x) for x in ids]
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length vectors, one row per text, in input order."""
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Unit-length vectors, one row per text, in input order; `progress` hears how many
+        texts are done as the work goes (int8: each model batch; torch: at the end)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         if self.backend == "onnx-int8":
-            return self.onnx.encode(texts, self.batch_size)
+            return self.onnx.encode(texts, self.batch_size, progress)
         vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -121,4 +124,6 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        if progress is not None:
+            progress(len(texts))
         return np.asarray(vectors, dtype=np.float32)

@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -158,15 +158,25 @@ class OnnxEncoder:
         encoded = self._counter.encode_batch(texts, add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit vectors in input order; batches are length-sorted to waste little padding."""
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Unit vectors in input order; batches are length-sorted to waste little padding.
+        `progress` hears how many texts are done as each batch is (in order)."""
         encoded = self.tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
         out = np.zeros((len(encoded), self.dimension), dtype=np.float32)
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         runs = self._pool.map(lambda idx: self._run([encoded[i] for i in idx]), batches)
+        done = 0
         for idx, vectors in zip(batches, runs, strict=True):
             out[idx] = vectors
+            done += len(idx)
+            if progress is not None:
+                progress(done)
         return out
 
     def _run(self, batch: list[Encoding]) -> np.ndarray:

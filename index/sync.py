@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from index.settings import FetchSettings
 
 Progress = Callable[[SyncProgress], None]
-EMBED_STEP = 32  # chunks embedded between two progress reports
+EMBED_STEP = 32  # chunks embedded between two progress reports, about
 
 
 @dataclass
@@ -198,21 +198,24 @@ class Writer:
         self._report("writing", self.chunks_written - self.written_before)
 
     def _embed(self, texts: list[str]) -> Any:
-        """The texts' vectors, in steps of `EMBED_STEP` when progress is reported."""
-        import numpy as np
-
+        """The texts' vectors, in one call for the whole batch whether progress is shown or not
+        (the int8 model quantises per model batch, and the batches are made within a call, so
+        splitting the call for a progress bar changed the vectors); progress is reported every
+        `EMBED_STEP` chunks or so as the model's batches finish."""
         began = time.perf_counter()
-        # small steps move the progress bar; an embedder that prefers whole batches gets them
-        whole = self.progress is None or getattr(self.embedder, "prefers_whole_batches", False)
-        step = max(len(texts), 1) if whole else EMBED_STEP
-        parts = []
-        for start in range(0, len(texts), step):
-            self._report("embedding", self.embedded)
-            parts.append(self.embedder.embed(texts[start : start + step]))
-            self.embedded += len(texts[start : start + step])
+        base, shown = self.embedded, [self.embedded]
+
+        def done(n: int) -> None:
+            if n == len(texts) or base + n - shown[0] >= EMBED_STEP:
+                shown[0] = base + n
+                self._report("embedding", base + n)
+
+        self._report("embedding", base)
+        vectors = self.embedder.embed(texts, progress=done if self.progress else None)
+        self.embedded = base + len(texts)
         self._report("embedding", self.embedded)
         self.embed_seconds += time.perf_counter() - began
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return vectors
 
 
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:

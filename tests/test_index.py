@@ -41,6 +41,23 @@ def test_sync_indexes_samples_with_exact_offsets(open_index, articles):
         assert [c.ordinal for c in chunks] == list(range(len(chunks)))
 
 
+def test_vectors_are_the_same_whether_progress_is_shown_or_not(open_index, articles, tmp_path):
+    """The int8 model quantises per model batch: a progress bar must not change the grouping."""
+    settings = IndexSettings(chunk_tokens=64, chunk_overlap=16)  # many chunks, many batches
+    shown = open_index(settings, store=tmp_path / "shown")
+    quiet = open_index(settings, store=tmp_path / "quiet")
+    updates: list[SyncProgress] = []
+    shown.sync([articles], progress=updates.append)
+    quiet.sync([articles])
+    assert len({u.done for u in updates if u.phase == "embedding"}) > 2  # the bar moved
+
+    def vectors(index) -> dict[str, list[float]]:
+        got = index.raw_collections()["chunks"].get(include=["embeddings"])
+        return dict(zip(got["ids"], [list(v) for v in got["embeddings"]], strict=True))
+
+    assert vectors(shown) == vectors(quiet)
+
+
 def test_sync_reports_each_phase_in_order_with_moving_counts(open_index, articles):
     index = open_index(IndexSettings(chunk_tokens=64, chunk_overlap=16))  # many chunks
     updates: list[SyncProgress] = []
