@@ -61,7 +61,7 @@ class Reader:
             self.tokenizer.enable_truncation(max_length)
             self.tokenizer.no_padding()
             self.session = ort.InferenceSession(
-                str(folder / "model.onnx"), session_options(1), providers=["CPUExecutionProvider"]
+                str(folder / "model.onnx"), session_options(), providers=["CPUExecutionProvider"]
             )
         except Exception as exc:
             raise SettingsError(

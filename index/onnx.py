@@ -102,10 +102,10 @@ def _quantised(folder: Path, isa: str) -> str | None:
     return f"onnx/{matches[0].name}" if matches else None
 
 
-def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """The ONNX Runtime options of every session here (this encoder, the answer reader):
-    `threads` intra-op threads (default one per core; both run one thread per run and several
-    runs side by side), which sleep when they run out of work rather than spinning.
+def session_options() -> ort.SessionOptions:
+    """The ONNX Runtime options of every session here (this encoder, the answer reader): one
+    intra-op thread per run (both run several runs side by side instead, one per core), which
+    sleeps when it runs out of work rather than spinning.
 
     ONNX Runtime's threads spin by default, busy-waiting for the next operator. When several
     questions are answered at once, or other programs share the cores, the spinning threads take
@@ -117,7 +117,7 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.intra_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
@@ -147,7 +147,7 @@ class OnnxEncoder:
         self._counter.no_truncation()
         self._counter.no_padding()
         self.session = ort.InferenceSession(
-            str(folder / file_name), session_options(1), providers=["CPUExecutionProvider"]
+            str(folder / file_name), session_options(), providers=["CPUExecutionProvider"]
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = int(self.session.get_outputs()[0].shape[-1])

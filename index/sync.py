@@ -203,12 +203,12 @@ class Writer:
         splitting the call for a progress bar changed the vectors); progress is reported every
         `EMBED_STEP` chunks or so as the model's batches finish."""
         began = time.perf_counter()
-        base, shown = self.embedded, [self.embedded]
+        base = self.embedded
 
         def done(n: int) -> None:
-            if n == len(texts) or base + n - shown[0] >= EMBED_STEP:
-                shown[0] = base + n
-                self._report("embedding", base + n)
+            if base + n - self.embedded >= EMBED_STEP:
+                self.embedded = base + n
+                self._report("embedding", self.embedded)
 
         self._report("embedding", base)
         vectors = self.embedder.embed(texts, progress=done if self.progress else None)

@@ -25,6 +25,20 @@ SHARED_DATA = ROOT.parent / "shared" / "data" / "realtimeqa"
 MADRID = "Why did Japan attend the Madrid summit?"  # answered from samples/madrid-nato-summit.md
 
 
+def run_assistant(
+    *args: str, env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`python -m assistant ARGS` from the project root, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import ROOT, chroma_server, free_port
+from tests.helpers import ROOT, chroma_server, free_port, run_assistant
 
 QUESTIONS = [
     "How much did the Ashby council approve for the lighthouse?",
@@ -216,15 +216,8 @@ def _assert_same_store(index, local) -> None:
     assert index.records() == local.records()
 
 
-def _assistant(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def _assistant(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return run_assistant(*args, env=_env(), timeout=timeout)
 
 
 # -- the store a cluster fills ------------------------------------------------------------------

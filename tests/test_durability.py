@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, SAMPLES, chroma_server
+from tests.helpers import ROOT, SAMPLES, chroma_server, run_assistant
 
 # ArticleIndex.sync with the steps of its batch writes reported (the write order is in
 # index/sync.py): "journalled N" once batch N is pending and nothing of it is written, "chunked N"
@@ -94,15 +94,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _assistant(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def _assistant(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return run_assistant(*args, env=_env(), timeout=timeout)
 
 
 def _index(folder: Path, store: Path, *extra: str) -> None:
