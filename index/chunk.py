@@ -8,7 +8,10 @@ dropping the sentences it shares with the previous chunk, then its own trailing 
 Consecutive chunks share whole trailing sentences worth up to `overlap` tokens, never so many
 that the next chunk would hold nothing new. A sentence longer than the limit is cut at
 whitespace into pieces that fit, and a single word longer than that is cut hard.
-Typically an article costs two `count_tokens` calls: one for its sentences, one for its chunks.
+Counting goes through a span counter (`chunk_spans_counted`): one tokenisation of the whole
+article answers every span on word boundaries (`index.tokens`); `chunk_spans` takes a counter of
+texts instead, and typically costs two calls per article: one for its sentences, one for its
+chunks.
 
 Not here: sentence rules (`index.sentences`), the tokenizer itself or embedding (`index.embed`).
 """
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from index.text import split_sentences
 
 CountTokens = Callable[[list[str]], list[int]]
+CountSpans = Callable[[list[tuple[int, int]]], list[int]]  # word pieces of text[s:e], each
 Unit = tuple[int, int, int]  # start, end, tokens: a sentence, or a piece of a long one
 _WORD = re.compile(r"\S+")
 
@@ -35,69 +39,73 @@ def chunk_spans(
     at word boundaries (whitespace) into pieces of at most max_tokens (a single word longer than
     that is cut hard). Every character of non-whitespace text is covered by at least one chunk.
     Spans start and end on non-whitespace, so text[s:e] has no surrounding whitespace."""
+    return chunk_spans_counted(
+        text, lambda spans: count_tokens([text[s:e] for s, e in spans]), max_tokens, overlap
+    )
+
+
+def chunk_spans_counted(
+    text: str, count: CountSpans, max_tokens: int, overlap: int
+) -> list[tuple[int, int]]:
+    """`chunk_spans`, counting word pieces by span: `count([(s, e), ...])` gives the count of
+    each text[s:e] (for example `ArticleTokens.count`, one tokenisation of the whole text)."""
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
-    units = _sentence_units(text, count_tokens, max_tokens)
-    return [(s, e) for s, e, _ in _pack(text, units, count_tokens, max_tokens, max(overlap, 0))]
+    units = _sentence_units(text, count, max_tokens)
+    return [(s, e) for s, e, _ in _pack(units, count, max_tokens, max(overlap, 0))]
 
 
-def _sentence_units(text: str, count_tokens: CountTokens, max_tokens: int) -> list[Unit]:
+def _sentence_units(text: str, count: CountSpans, max_tokens: int) -> list[Unit]:
     """Sentences with their token counts; those over the limit replaced by pieces that fit."""
     spans = split_sentences(text)
     if not spans:
         return []
-    counts = count_tokens([text[s:e] for s, e in spans])
+    counts = count(list(spans))
     units: list[Unit] = []
     for (s, e), n in zip(spans, counts, strict=True):
         units.extend(
-            [(s, e, n)] if n <= max_tokens else _cut_sentence(text, s, e, count_tokens, max_tokens)
+            [(s, e, n)] if n <= max_tokens else _cut_sentence(text, s, e, count, max_tokens)
         )
     return units
 
 
 def _cut_sentence(
-    text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int
+    text: str, start: int, end: int, count: CountSpans, max_tokens: int
 ) -> list[Unit]:
     """Pieces of one long sentence: runs of whole words, words too long cut by characters."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
-    counts = count_tokens([text[s:e] for s, e in words])
+    counts = count(words)
     units: list[Unit] = []
     for (s, e), n in zip(words, counts, strict=True):
-        units.extend(
-            [(s, e, n)] if n <= max_tokens else _cut_word(text, s, e, count_tokens, max_tokens)
-        )
-    return _pack(text, units, count_tokens, max_tokens, 0)
+        units.extend([(s, e, n)] if n <= max_tokens else _cut_word(s, e, count, max_tokens))
+    return _pack(units, count, max_tokens, 0)
 
 
-def _cut_word(
-    text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int
-) -> list[Unit]:
+def _cut_word(start: int, end: int, count: CountSpans, max_tokens: int) -> list[Unit]:
     """Hard cuts of one word: the longest prefix that fits, by binary search (rare: URLs, blobs)."""
     pieces: list[Unit] = []
     while start < end:
-        fits, fits_count, over = 1, count_tokens([text[start : start + 1]])[0], end - start + 1
+        fits, fits_count, over = 1, count([(start, start + 1)])[0], end - start + 1
         while over - fits > 1:  # text[start:start+fits] fits, text[start:start+over] does not
             mid = (fits + over) // 2
-            n = count_tokens([text[start : start + mid]])[0]
+            n = count([(start, start + mid)])[0]
             fits, fits_count, over = (mid, n, over) if n <= max_tokens else (fits, fits_count, mid)
         pieces.append((start, start + fits, fits_count))
         start += fits
     return pieces
 
 
-def _pack(
-    text: str, units: list[Unit], count_tokens: CountTokens, max_tokens: int, overlap: int
-) -> list[Unit]:
+def _pack(units: list[Unit], count: CountSpans, max_tokens: int, overlap: int) -> list[Unit]:
     """Greedy chunks of `units` as (start, end, real tokens), planned by estimate, then verified."""
     chunks: list[Unit] = []
     first, fresh = 0, 0  # the next chunk's first unit, and its first unit not in any chunk yet
     while fresh < len(units):
         plan = _plan(units, first, fresh, max_tokens, overlap)
-        counts = count_tokens([text[units[a][0] : units[b - 1][1]] for a, _, b in plan])
+        counts = count([(units[a][0], units[b - 1][1]) for a, _, b in plan])
         for (a, new, b), n in zip(plan, counts, strict=True):
             overflows = n > max_tokens
             if overflows:
-                a, b, n = _shrink(text, units, a, new, b, count_tokens, max_tokens)
+                a, b, n = _shrink(units, a, new, b, count, max_tokens)
             chunks.append((units[a][0], units[b - 1][1], n))
             first, fresh = _next_start(units, a, b, max_tokens, overlap), b
             if overflows:  # the rest of the plan started from the unshrunk chunk: plan again
@@ -139,13 +147,7 @@ def _next_start(units: list[Unit], first: int, end: int, max_tokens: int, overla
 
 
 def _shrink(
-    text: str,
-    units: list[Unit],
-    first: int,
-    new: int,
-    end: int,
-    count_tokens: CountTokens,
-    max_tokens: int,
+    units: list[Unit], first: int, new: int, end: int, count: CountSpans, max_tokens: int
 ) -> tuple[int, int, int]:
     """Drop shared leading units, then trailing ones, until the chunk's real count fits."""
     n = max_tokens + 1
@@ -154,7 +156,7 @@ def _shrink(
             first += 1
         else:
             end -= 1
-        n = count_tokens([text[units[first][0] : units[end - 1][1]]])[0]
+        n = count([(units[first][0], units[end - 1][1])])[0]
     if end - first == 1:
         n = units[first][2]
     return first, end, n

@@ -146,16 +146,20 @@ class RayEmbedder(Embedder):
 
     # -- embedding --------------------------------------------------------------------------
     def embed(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        ids: Sequence[np.ndarray | None] | None = None,
     ) -> np.ndarray:
         """Unit-length vectors, one row per text, in input order, computed by the pool;
-        `progress` hears how many texts are done as each actor's part comes back."""
+        `progress` hears how many texts are done as each actor's part comes back. `ids` (input
+        ids already known) only spare the split its tokenizing: the actors tokenize the texts."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         ray = _import_ray()
         self.pool()
         idle = self._idle()
-        parts = self._parts(texts, len(idle) or len(self._pool))
+        parts = self._parts(texts, len(idle) or len(self._pool), ids)
         calls = [[texts[i] for i in part] for part in parts]
         sent: dict[Any, tuple[int, int, float]] = {}  # call -> (part, actor, when sent)
         sends = [0] * len(parts)
@@ -208,7 +212,9 @@ class RayEmbedder(Embedder):
         assert out is not None
         return out
 
-    def _parts(self, texts: Sequence[str], actors: int) -> list[list[int]]:
+    def _parts(
+        self, texts: Sequence[str], actors: int, ids: Sequence[np.ndarray | None] | None = None
+    ) -> list[list[int]]:
         """The texts' positions for each actor's call: whole model batches, dealt round robin.
 
         The int8 model quantises its activations per batch, so a vector depends a little on
@@ -218,7 +224,7 @@ class RayEmbedder(Embedder):
         """
         size = self.batch_size
         if self.backend == "onnx-int8":
-            lengths = [len(e.ids) for e in self.onnx.tokenizer.encode_batch(list(texts))]
+            lengths = [len(e) for e in self.onnx.input_ids(texts, ids)]
             order = [int(i) for i in np.argsort([-n for n in lengths], kind="stable")]
         else:  # fp32: no per-batch quantisation; any split gives the same vectors
             order = list(range(len(texts)))

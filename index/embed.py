@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from index.onnx import OnnxEncoder
+    from index.tokens import ArticleTokens
 
 
 def bundled_model_path() -> Path:
@@ -108,15 +109,24 @@ class Embedder:
         ids = self.model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
         return [len(x) for x in ids]
 
+    def tokens(self, text: str) -> ArticleTokens | None:
+        """A whole article's word pieces, tokenised once, to count spans of it and to give its
+        chunks' model input (int8); None where the backend tokenises each text itself (torch)."""
+        return self.onnx.tokens(text) if self.backend == "onnx-int8" else None
+
     def embed(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        ids: Sequence[np.ndarray | None] | None = None,
     ) -> np.ndarray:
         """Unit-length vectors, one row per text, in input order; `progress` hears how many
-        texts are done as the work goes (int8: each model batch; torch: at the end)."""
+        texts are done as the work goes (int8: each model batch; torch: at the end). `ids` may
+        give texts' model input ids already known (`ArticleTokens.model_ids`; int8 only)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         if self.backend == "onnx-int8":
-            return self.onnx.encode(texts, self.batch_size, progress)
+            return self.onnx.encode(texts, self.batch_size, progress, ids)
         vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,

@@ -27,10 +27,10 @@ import numpy as np
 from filelock import FileLock
 
 from index.errors import SettingsError
+from index.tokens import ArticleTokens
 
 if TYPE_CHECKING:
     import onnxruntime as ort
-    from tokenizers import Encoding
 
 
 def _isa() -> str:
@@ -146,6 +146,7 @@ class OnnxEncoder:
         self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._counter.no_truncation()
         self._counter.no_padding()
+        self._special = self._counter.encode("").ids  # what surrounds one text: [CLS], [SEP]
         self.session = ort.InferenceSession(
             str(folder / file_name), session_options(), providers=["CPUExecutionProvider"]
         )
@@ -158,16 +159,34 @@ class OnnxEncoder:
         encoded = self._counter.encode_batch(texts, add_special_tokens=False)
         return [len(e.ids) for e in encoded]
 
+    def tokens(self, text: str) -> ArticleTokens:
+        """The word pieces of a whole text, to count and slice by character span."""
+        return ArticleTokens(text, self._counter, self._special, self.max_seq_length)
+
+    def input_ids(
+        self, texts: Sequence[str], known: Sequence[np.ndarray | None] | None = None
+    ) -> list[np.ndarray]:
+        """Each text's model input ids: `known[i]` when given, else the tokenizer's."""
+        out: list[np.ndarray | None] = list(known) if known is not None else [None] * len(texts)
+        todo = [i for i, ids in enumerate(out) if ids is None]
+        if todo:
+            encoded = self.tokenizer.encode_batch([texts[i] for i in todo])
+            for i, e in zip(todo, encoded, strict=True):
+                out[i] = np.asarray(e.ids, dtype=np.int64)
+        return [ids for ids in out if ids is not None]
+
     def encode(
         self,
         texts: Sequence[str],
         batch_size: int = 32,
         progress: Callable[[int], None] | None = None,
+        ids: Sequence[np.ndarray | None] | None = None,
     ) -> np.ndarray:
         """Unit vectors in input order; batches are length-sorted to waste little padding.
-        `progress` hears how many texts are done as each batch is (in order)."""
-        encoded = self.tokenizer.encode_batch(list(texts))
-        order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
+        `progress` hears how many texts are done as each batch is (in order). `ids` may give a
+        text's input ids already known (a slice of its article's tokens), saving the tokenizer."""
+        encoded = self.input_ids(texts, ids)
+        order = np.argsort([-len(e) for e in encoded], kind="stable")
         out = np.zeros((len(encoded), self.dimension), dtype=np.float32)
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         runs = self._pool.map(lambda idx: self._run([encoded[i] for i in idx]), batches)
@@ -179,15 +198,14 @@ class OnnxEncoder:
                 progress(done)
         return out
 
-    def _run(self, batch: list[Encoding]) -> np.ndarray:
-        width = max(len(e.ids) for e in batch)
+    def _run(self, batch: list[np.ndarray]) -> np.ndarray:
+        width = max(len(e) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
-        types = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)  # one text: all segment 0
         for row, e in enumerate(batch):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
-            types[row, : len(e.ids)] = e.type_ids
+            ids[row, : len(e)] = e
+            mask[row, : len(e)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         weights = mask[..., None].astype(np.float32)

@@ -16,15 +16,16 @@ Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`i
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.chunk import chunk_spans
+from index.chunk import chunk_spans, chunk_spans_counted
 from index.copies import split_copies
 from index.embed import Embedder
 from index.filecache import FileCache, signature
@@ -48,10 +49,14 @@ Progress = Callable[[SyncProgress], None]
 EMBED_STEP = 32  # chunks embedded between two progress reports, about
 
 
+Inputs = list[Any]  # each chunk's model input ids when its article's tokens give them, else None
+
+
 @dataclass
 class _Batch:
     articles: list[Article] = field(default_factory=list)
     chunks: list[list[Chunk]] = field(default_factory=list)
+    inputs: list[Inputs] = field(default_factory=list)
     updated: set[str] = field(default_factory=set)
 
     @property
@@ -59,9 +64,19 @@ class _Batch:
         return sum(len(c) for c in self.chunks)
 
 
-def make_chunks(article: Article, embedder: Embedder, max_tokens: int, overlap: int) -> list[Chunk]:
-    spans = chunk_spans(article.text, embedder.count_tokens, max_tokens, overlap)
-    return [
+def make_chunks(
+    article: Article, embedder: Embedder, max_tokens: int, overlap: int
+) -> tuple[list[Chunk], Inputs]:
+    """The article's chunks, and each one's model input ids where the article's own tokens give
+    them (tokenised once for counting and embedding alike, see `index.tokens`)."""
+    tokens = embedder.tokens(article.text)
+    if tokens is None:
+        spans = chunk_spans(article.text, embedder.count_tokens, max_tokens, overlap)
+        inputs: Inputs = [None] * len(spans)
+    else:
+        spans = chunk_spans_counted(article.text, tokens.count, max_tokens, overlap)
+        inputs = [tokens.model_ids(s, e) for s, e in spans]
+    chunks = [
         Chunk(
             id=chunk_id(article.id, article.content_hash, i),
             article_id=article.id,
@@ -77,6 +92,7 @@ def make_chunks(article: Article, embedder: Embedder, max_tokens: int, overlap: 
         )
         for i, (s, e) in enumerate(spans)
     ]
+    return chunks, inputs
 
 
 class Writer:
@@ -111,21 +127,30 @@ class Writer:
         self._pending: Future[None] | None = None
 
     def expect(self, chunks: int, progress: Progress | None) -> None:
-        """Report embedding and writing to `progress`, out of `chunks` chunks in all."""
+        """Report embedding and writing to `progress`, out of `chunks` chunks in all (0: not
+        known yet, nothing reported until `total` gives it)."""
         self.progress, self.expected = progress, chunks
         self.embedded, self.written_before = 0, self.chunks_written
+
+    def total(self, chunks: int) -> None:
+        """The chunks this sync writes in all, known once every article is chunked."""
+        self.expected = chunks
+        self._report("embedding", self.embedded)
 
     def _report(self, phase: str, done: int) -> None:
         if self.progress is not None and self.expected:
             self.progress(SyncProgress(phase, done, self.expected, "chunks"))  # type: ignore[arg-type]
 
-    def add(self, article: Article, chunks: list[Chunk] | None = None) -> None:
-        if chunks is None:
-            chunks = make_chunks(article, self.embedder, self.max_tokens, self.overlap)
+    def add(self, article: Article, planned: tuple[list[Chunk], Inputs] | None = None) -> None:
+        """Queue an article with its chunks and their inputs (`make_chunks`; made if not given)."""
+        chunks, inputs = planned or make_chunks(
+            article, self.embedder, self.max_tokens, self.overlap
+        )
         if article.id in self.records:
             self.batch.updated.add(article.id)
         self.batch.articles.append(article)
         self.batch.chunks.append(chunks)
+        self.batch.inputs.append(inputs)
         if self.batch.size >= self.batch_chunks:
             self.flush(wait=False)
 
@@ -138,7 +163,7 @@ class Writer:
         batch, self.batch = self.batch, _Batch()
         if batch.articles:
             flat = [c for chunks in batch.chunks for c in chunks]
-            vectors = self._embed([c.text for c in flat])
+            vectors = self._embed([c.text for c in flat], [i for ids in batch.inputs for i in ids])
             self.drain()  # the batch before: written, or its error raised, before this one
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="index-writer")
@@ -197,7 +222,7 @@ class Writer:
         self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
         self._report("writing", self.chunks_written - self.written_before)
 
-    def _embed(self, texts: list[str]) -> Any:
+    def _embed(self, texts: list[str], inputs: Inputs) -> Any:
         """The texts' vectors, in one call for the whole batch whether progress is shown or not
         (the int8 model quantises per model batch, and the batches are made within a call, so
         splitting the call for a progress bar changed the vectors); progress is reported every
@@ -211,7 +236,7 @@ class Writer:
                 self._report("embedding", self.embedded)
 
         self._report("embedding", base)
-        vectors = self.embedder.embed(texts, progress=done if self.progress else None)
+        vectors = self.embedder.embed(texts, done if self.progress else None, inputs)
         self.embedded = base + len(texts)
         self._report("embedding", self.embedded)
         self.embed_seconds += time.perf_counter() - began
@@ -348,20 +373,19 @@ def sync_paths(
         for root, path, sig, clean in clean_files:
             if str(path.resolve()) not in copied:
                 cache.remember(root, path, sig, clean)
-    planned = [
-        (a, make_chunks(a, writer.embedder, writer.max_tokens, writer.overlap)) for a in todo
-    ]
-    writer.expect(sum(len(chunks) for _, chunks in planned), progress)
+    writer.expect(0, progress)  # the total follows once every article is chunked
+    planned = _Planner(writer, todo)
     stopped = False
     try:  # batches are written in the writer's thread while the next one embeds
-        for article, chunks in planned:
+        for article, chunks_and_inputs in planned:
             if stop is not None and stop.is_set() and writer.batch.size == 0:
                 stopped = True  # between two batches
                 break
             counts["updated" if article.id in writer.records else "added"] += 1
-            writer.add(article, chunks)
+            writer.add(article, chunks_and_inputs)
         writer.flush()
     finally:
+        planned.close()
         writer.close()  # never return (and release the lock) with a batch half-written
     writer.expect(0, None)  # a rebuild's writer is used again: no stale reports
     if stopped:
@@ -387,6 +411,48 @@ def sync_paths(
         duplicates=tuple(duplicates),
         stopped=stopped,
     )
+
+
+class _Planner:
+    """Chunks the articles to write in a thread of its own, ahead of the embedding: the first
+    batch embeds as soon as it is chunked, instead of after the last article is, and the
+    writer hears the total for its progress reports once the last article is chunked.
+
+    Iterating gives (article, (chunks, inputs)) in order; `close` stops the chunking early
+    (the taker stopped: a stopped sync, an error).
+    """
+
+    def __init__(self, writer: Writer, todo: list[Article]) -> None:
+        self._writer, self._todo = writer, todo
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._plan, name="index-chunker", daemon=True)
+        self._thread.start()
+
+    def _plan(self) -> None:
+        writer, total = self._writer, 0
+        try:
+            for article in self._todo:
+                if self._done.is_set():
+                    break
+                planned = make_chunks(article, writer.embedder, writer.max_tokens, writer.overlap)
+                total += len(planned[0])
+                self._queue.put((article, planned))
+            else:
+                writer.total(total)
+            self._queue.put(None)
+        except BaseException as exc:  # raised again where the articles are taken
+            self._queue.put(exc)
+
+    def __iter__(self) -> Iterator[tuple[Article, tuple[list[Chunk], Inputs]]]:
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _read_urls(
