@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -106,8 +106,17 @@ class Embedder:
         if self.backend == "onnx-int8":
             return self.onnx.count_tokens(texts)
         # verbose=False: counting long texts is the point here, not a model input to warn about
-        ids = self.model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+        ids = self._counter(texts, add_special_tokens=False, verbose=False)["input_ids"]
         return [len(x) for x in ids]
+
+    @cached_property
+    def _counter(self) -> Any:
+        """A copy of the model's tokenizer for counting (torch): a sync counts in one thread
+        while the model tokenizes in another, and a Hugging Face tokenizer sets its truncation
+        on every call, which fails ("Already borrowed") while another call is running."""
+        import copy
+
+        return copy.deepcopy(self.model.tokenizer)
 
     def tokens(self, text: str) -> ArticleTokens | None:
         """A whole article's word pieces, tokenised once, to count spans of it and to give its

@@ -40,3 +40,30 @@ def test_counting_long_text_prints_no_model_warning(torch_embedder, embedder, ca
     assert counts == embedder.count_tokens([long_text])
     assert counts[0] > 256
     assert "sequence length" not in capfd.readouterr().err
+
+
+@pytest.mark.slow
+def test_counting_while_the_model_embeds_in_another_thread(torch_embedder):
+    """A sync chunks (counts) in one thread while the model embeds in another; with one shared
+    Hugging Face tokenizer, the counting call failed with "Already borrowed"."""
+    import threading
+
+    texts = [" ".join(TEXTS * 12)] * 48
+    failures: list[BaseException] = []
+    embedding = threading.Event()
+
+    def count() -> None:
+        embedding.wait()
+        try:
+            for _ in range(60):
+                assert torch_embedder.count_tokens(texts)[0] > 256
+        except BaseException as exc:  # reported below, in the test's own thread
+            failures.append(exc)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    embedding.set()
+    for _ in range(3):
+        assert torch_embedder.embed(texts).shape == (48, 384)
+    counter.join()
+    assert failures == []
