@@ -8,6 +8,9 @@ own process (so each peak memory is its own):
 - ceiling: the bare encoder of that backend (for torch, sentence-transformers `encode`) on the
   very chunk texts our index stored, same batch size, after loading: no parsing, chunking,
   keyword index or writing;
+- the sync's own work: the same sync in-process with the model replaced by random unit vectors
+  (reading, chunking, the Chroma and BM25 writes: what one coordinator can write at most, and
+  what a local sync adds to the model's work on the same cores);
 - llama-index: `VectorStoreIndex.from_documents` with the same model (HuggingFaceEmbedding, torch
   fp32, on the bundled path, its default batch size), a SentenceSplitter of the same size in the
   model's word pieces, and a fresh ChromaVectorStore;
@@ -63,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated Ray actor counts (one thread each), each a row, on a local "
         "two-node cluster started for the run (needs the cluster extra)",
     )
-    p.add_argument("--worker", choices=["prepare", "ceiling", "llamaindex"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--worker", choices=["prepare", "ceiling", "writes", "llamaindex"], help=argparse.SUPPRESS
+    )
     p.add_argument("--slice", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return _write(args.out, prepare_model())
     if args.worker == "ceiling":
         return _write(args.out, encode_ceiling(args.store_dir))
+    if args.worker == "writes":
+        return _write(args.out, sync_without_model(args.slice, args.store_dir))
     if args.worker == "llamaindex":
         return _write(args.out, llamaindex_ingest(args.slice, args.store_dir))
     if args.store_dir and args.store_dir.exists() and any(args.store_dir.iterdir()):
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     data = {**summarise(rounds, articles, backends, args, actors), "prepare": prepared}
     chart = args.docs_dir / "bench-ingest.png"
-    shown = [k for k in data["variants"] if k != "resync"]
+    shown = [k for k in data["variants"] if k not in ("resync", "writes")]
     common.bar_chart(
         chart,
         [data["variants"][k]["label"].replace(", ", "\n") for k in shown],
@@ -162,6 +169,16 @@ def one_round(
             "--store-dir",
             str(store),
         )
+        if i == 0:
+            out["writes"] = _worker(
+                "writes",
+                work,
+                {"ASSISTANT_INDEX__EMBEDDING_BACKEND": backend},
+                "--slice",
+                str(slice_path),
+                "--store-dir",
+                str(work / "store-writes"),
+            )
     address, actors = ray
     for n in actors:
         env = {
@@ -318,6 +335,34 @@ def encode_ceiling(store: Path) -> dict[str, Any]:
     }
 
 
+def sync_without_model(slice_path: Path, store: Path) -> dict[str, Any]:
+    """The sync of the slice into a fresh store with the model replaced by random unit vectors
+    (seeded; the same dimension): everything a sync does but run the model."""
+    import numpy as np
+
+    from index import ArticleIndex
+
+    index = ArticleIndex.open(store, _index_settings(), create=True)
+    width = len(index.embedder.embed(["warm up"])[0])  # loads the tokenizer the chunker counts with
+    rng = np.random.default_rng(0)
+
+    def random_vectors(texts: Any, progress: Any = None, ids: Any = None) -> np.ndarray:
+        vectors = rng.standard_normal((len(texts), width)).astype(np.float32)
+        if progress is not None:
+            progress(len(texts))
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    index.embedder.embed = random_vectors  # type: ignore[method-assign]
+    cpu = time.process_time()
+    report = index.sync([slice_path])
+    return {
+        "chunks": report.chunks_added,
+        "articles": report.added + report.updated,
+        "work_s": round(report.seconds, 3),
+        "cpu_s": round(time.process_time() - cpu, 3),
+    }
+
+
 def llamaindex_ingest(slice_path: Path, store: Path) -> dict[str, Any]:
     """Plain llama-index: documents -> SentenceSplitter -> HuggingFaceEmbedding -> Chroma."""
     import chromadb
@@ -369,6 +414,7 @@ def _label(key: str) -> str:
         "ours": f"assistant index, {precision}",
         "ceiling": f"bare encoder, {precision}"
         + (" (sentence-transformers encode)" if backend == "torch" else ""),
+        "writes": "assistant index, model replaced by random vectors (its own work)",
         "llamaindex": "llama-index VectorStoreIndex, torch fp32",
         "resync": "assistant index, unchanged re-sync",
     }[kind]
@@ -383,11 +429,22 @@ def summarise(
 ) -> dict[str, Any]:
     variants: dict[str, dict[str, Any]] = {}
     keys = [k for b in backends for k in (f"ceiling:{b}", f"ours:{b}")]
-    keys += [f"ray:{n}" for n in actors] + ["llamaindex", "resync"]
+    keys += [f"ray:{n}" for n in actors] + ["writes", "llamaindex", "resync"]
     for key in keys:
+        if not all(key in r for r in rounds):
+            continue
         runs = [r[key] for r in rounds]
         row: dict[str, Any] = {"label": _label(key)}
-        for field in ("chunks", "articles", "work_s", "embed_s", "wall_s", "peak_mb", "load_s"):
+        for field in (
+            "chunks",
+            "articles",
+            "work_s",
+            "embed_s",
+            "wall_s",
+            "peak_mb",
+            "load_s",
+            "cpu_s",
+        ):
             values = [r[field] for r in runs if r.get(field) is not None]
             if values:
                 row[field] = common.median(values)
@@ -451,15 +508,22 @@ def render(data: dict[str, Any], chart: str) -> str:
     for n in data.get("ray_actors", []):
         row = v[f"ray:{n}"]
         per = row["chunks_per_s"] / n
-        rest = row["work_s"] - row.get("embed_s", 0)
         notes.append(
             f"- Ray, {n} actor{'s' if n > 1 else ''} of one thread: "
             f"{r[f'ray{n}_vs_ours_chunks_per_s']} x the local index's chunks/s "
             f"({per:.1f} chunks/s per actor core); the actors load the model "
             "before the sync starts (in wall s, not work s), and peak MB is the coordinator's "
-            f"alone (the actors are the raylets' children); the coordinator's own work (reading, "
-            f"chunking, writing) took {rest:.1f} of its {row['work_s']:.1f} s, "
-            f"{row['chunks'] / max(rest, 1e-9):.0f} chunks/s;"
+            "alone (the actors are the raylets' children); the coordinator chunks and writes "
+            "while the actors embed, so its own pace is the random-vectors row's;"
+        )
+    if "writes" in v:
+        own, ours = v["writes"], v[f"ours:{data['backends'][0]}"]
+        notes.append(
+            f"- the sync's own work (model replaced by random vectors): {own['chunks_per_s']} "
+            f"chunks/s, {own.get('cpu_s', 0):.1f} s of CPU for {own['chunks']:.0f} chunks. A "
+            "local sync does it on the cores the model runs on, so its CPU comes out of the "
+            f"model's time ({ours['work_s']:.1f} s above, against the bare encoder's); a Ray "
+            "coordinator does it beside the actors, and writes at most this many chunks/s;"
         )
     notes.append(
         f"- an unchanged re-sync takes {r['resync_vs_index_wall']} of the first index's wall "

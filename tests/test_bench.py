@@ -59,8 +59,9 @@ def test_ingest_bench_compares_index_ceiling_and_llamaindex(fixture):
     args = ["--articles", str(fixture["articles"]), "--limit", "3", "--backends", "onnx-int8"]
     data = _bench("ingest", *args, out=out)
     v = data["variants"]
-    assert set(v) == {"ours:onnx-int8", "ceiling:onnx-int8", "llamaindex", "resync"}
+    assert set(v) == {"ours:onnx-int8", "ceiling:onnx-int8", "writes", "llamaindex", "resync"}
     ours = v["ours:onnx-int8"]
+    assert v["writes"]["chunks"] == ours["chunks"] and v["writes"]["cpu_s"] > 0  # same chunks
     assert ours["articles"] == 3 and ours["chunks"] >= 3
     assert v["ceiling:onnx-int8"]["chunks"] == ours["chunks"]  # the very chunks it stored
     assert v["llamaindex"]["articles"] == 3 and v["llamaindex"]["chunks"] >= 3
