@@ -15,7 +15,7 @@ Not here: choosing spans (`index.chunk`) or running the model (`index.onnx`).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -79,6 +79,3 @@ class ArticleTokens:
         i, j = found
         j = min(j, i + self._limit - 2)
         return np.concatenate(([self._special[0]], self.ids[i:j], [self._special[1]]))
-
-
-TokensOf = Callable[[str], "ArticleTokens | None"]
