@@ -112,6 +112,28 @@ def test_query_bench_times_retrieval_and_answers(fixture):
     assert "## Query latency" in _section(out, "benchmarks.md", "query")
 
 
+def test_writes_bench_writes_each_record_layout_into_a_fresh_collection(fixture):
+    out = fixture["out"] / "writes"
+    data = _bench("writes", "--store", str(fixture["store"]), "--rounds", "1", out=out)
+    layouts = [r["layout"] for r in data["rows"]]
+    assert layouts[0] == "as stored" and layouts[-1] == "vectors alone" and len(layouts) == 7
+    assert data["chunks"] >= len(ARTICLES)  # every chunk of the fixture's articles, copied
+    assert all(r["cpu_s"] > 0 for r in data["rows"])
+    assert "### Chroma writes by record layout" in _section(out, "benchmarks.md", "writes")
+
+
+def test_writes_bench_names_a_folder_without_an_index(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "bench/writes.py", "--store", str(tmp_path / "empty")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "empty" in result.stderr and "Traceback" not in result.stderr
+
+
 FAKE_APP = textwrap.dedent(
     """
     import http.server, sys
