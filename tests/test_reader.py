@@ -111,6 +111,53 @@ def test_training_runs_end_to_end_and_writes_model_curve_and_manifest(trained):
         assert 0 < figures["p50_s"] <= figures["p95_s"]
 
 
+@pytest.mark.slow
+def test_training_with_ranked_lists_beside_the_pairs_runs_end_to_end(tmp_path):
+    questions, articles = tmp_path / "questions.jsonl", tmp_path / "articles.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
+    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    out = tmp_path / "model"
+    done = subprocess.run(
+        [
+            *(sys.executable, "training/reader.py", "--questions", str(questions)),
+            *("--articles", str(articles), "--out", str(out), "--curve", str(tmp_path / "c.png")),
+            *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--listwise"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["listwise"] is True
+    assert manifest["int8_max_probability_drift"] < 0.05
+    scores = Reader(out).probabilities(TRAIN[0]["question"], ["A sentence of four words."])
+    assert scores.shape == (1,) and 0 <= scores[0] <= 1
+
+
+def test_question_lists_keep_questions_with_a_sentence_naming_the_answer_and_one_not():
+    sys.path.insert(0, str(ROOT / "training"))
+    try:
+        from reader import Pair, question_lists  # training/reader.py (not a package)
+    finally:
+        sys.path.remove(str(ROOT / "training"))
+    pairs = [
+        Pair("q1", "names it", 1.0, "answer"),
+        Pair("q1", "says it otherwise", 0.5, "support"),
+        Pair("q1", "another story", 0.0, "mined"),
+        Pair("q2", "only support", 0.5, "support"),
+        Pair("q2", "a miss", 0.0, "week"),
+        Pair("q3", "names it", 1.0, "answer"),
+    ]
+    lists = question_lists(pairs)
+    assert lists == {
+        "query": ["q1"],
+        "docs": [["names it", "says it otherwise", "another story"]],
+        "labels": [[1.0, 0.0, 0.0]],
+    }
+
+
 def test_a_wrong_dev_store_is_named_before_training(tmp_path):
     done = subprocess.run(
         [sys.executable, "training/reader.py", "--dev-store", str(tmp_path / "nowhere")],

@@ -18,6 +18,8 @@ before a question was asked (the training weeks of 2022), the best one that name
 gives pairs as the assistant meets them: its sentences naming the answer 1.0, its other
 sentences and the best sentences of other articles of those days 0.0. The last weeks of the training file are held out to
 draw the curve. Learned from `questions-train.jsonl` only: the dev questions are never read.
+`--listwise` also trains on each question's pairs as one ranked list (LambdaLoss, beside the
+pairs' cross-entropy); measured and not used for the shipped model (docs/evaluation.md).
 
 Not here: using the reader (`assistant.reader`), or measuring its uses on dev (`bench/`).
 """
@@ -199,6 +201,24 @@ def positive_weight(pairs: list[Pair]) -> float:
     return max(1.0, (len(pairs) - positive) / max(positive, 1.0))
 
 
+def question_lists(pairs: list[Pair]) -> dict[str, list[Any]]:
+    """The pairs grouped by question, as ranked lists (a listwise loss): the lists with both a
+    sentence holding the answer and one that does not, labels 1 for the former and 0 else."""
+    lists: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        lists[p.question].append(p)
+    kept = [
+        (q, ps)
+        for q, ps in lists.items()
+        if any(p.label >= 1.0 for p in ps) and any(p.label == 0.0 for p in ps)
+    ]
+    return {
+        "query": [q for q, _ in kept],
+        "docs": [[p.sentence for p in ps] for _, ps in kept],
+        "labels": [[1.0 if p.label >= 1.0 else 0.0 for p in ps] for _, ps in kept],
+    }
+
+
 def reranking_samples(questions: list[Question], search: SentenceSearch) -> list[dict[str, Any]]:
     """Held-out questions whose evidence names the answer: its sentences against mined ones."""
     samples = []
@@ -222,7 +242,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         CrossEncoderTrainingArguments,
     )
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, LambdaLoss
 
     from index.embed import bundled_model_path
 
@@ -283,12 +303,19 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         dataloader_num_workers=0,
         disable_tqdm=not sys.stderr.isatty(),
     )
+    # positives are few: weigh them as much as the negatives in all
+    bce = BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(positive_weight(pairs)))
+    train_data: Any = data
+    loss: Any = bce
+    if args.listwise:  # beside the pairs, each question's pairs as one ranked list
+        lists = Dataset.from_dict(question_lists(pairs))
+        train_data = {"pairs": data, "lists": lists}
+        loss = {"pairs": bce, "lists": LambdaLoss(model, mini_batch_size=args.batch_size)}
     trainer = CrossEncoderTrainer(
         model=model,
         args=training_args,
-        train_dataset=data,
-        # positives are few: weigh them as much as the negatives in all
-        loss=BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(positive_weight(pairs))),
+        train_dataset=train_data,
+        loss=loss,
         evaluator=evaluator if hold else None,
     )
     trainer.train()
@@ -453,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--article-context", type=int, default=4, help="other sentences of that article")
     p.add_argument(
         "--article-other", type=int, default=2, help="best sentences of other such articles"
+    )
+    p.add_argument(
+        "--listwise",
+        action="store_true",
+        help="also train on each question's pairs as one ranked list (LambdaLoss)",
     )
     p.add_argument("--eval-weeks", type=int, default=8, help="last weeks held out for the curve")
     p.add_argument("--evals-per-epoch", type=int, default=4)
