@@ -59,26 +59,19 @@ TRAIN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, embedder) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """A reader trained for two steps on the tiny slice, into a temporary folder, and measured
-    on the fixture's dev-style questions from an index of the fixture's articles."""
-    from index import ArticleIndex
-
-    work = tmp_path_factory.mktemp("reader")
+def _train_on_slice(work: Path, *extra: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`training/reader.py` for two steps on the tiny slice (written to `work`); the model
+    folder and the finished run."""
     questions, articles = work / "questions.jsonl", work / "articles.jsonl"
     questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
-    _, dev = write_fixture(work / "dev")
     articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
-    index = ArticleIndex.open(work / "store", embedder=embedder)
-    assert index.sync([articles]).added == len(ARTICLES)
     out = work / "model"
     done = subprocess.run(
         [
             *(sys.executable, "training/reader.py", "--questions", str(questions)),
             *("--articles", str(articles), "--out", str(out), "--curve", str(work / "curve.png")),
             *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--mined", "2"),
-            *("--dev-store", str(work / "store"), "--dev-questions", str(dev)),
+            *extra,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -87,6 +80,21 @@ def trained(tmp_path_factory, embedder) -> tuple[Path, subprocess.CompletedProce
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return out, done
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, embedder) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A reader trained for two steps on the tiny slice, into a temporary folder, and measured
+    on the fixture's dev-style questions from an index of the fixture's articles."""
+    from index import ArticleIndex
+
+    work = tmp_path_factory.mktemp("reader")
+    _, dev = write_fixture(work / "dev")
+    articles = work / "fixture-articles.jsonl"
+    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    index = ArticleIndex.open(work / "store", embedder=embedder)
+    assert index.sync([articles]).added == len(ARTICLES)
+    return _train_on_slice(work, "--dev-store", str(work / "store"), "--dev-questions", str(dev))
 
 
 @pytest.mark.slow
@@ -113,22 +121,7 @@ def test_training_runs_end_to_end_and_writes_model_curve_and_manifest(trained):
 
 @pytest.mark.slow
 def test_training_with_ranked_lists_beside_the_pairs_runs_end_to_end(tmp_path):
-    questions, articles = tmp_path / "questions.jsonl", tmp_path / "articles.jsonl"
-    questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
-    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
-    out = tmp_path / "model"
-    done = subprocess.run(
-        [
-            *(sys.executable, "training/reader.py", "--questions", str(questions)),
-            *("--articles", str(articles), "--out", str(out), "--curve", str(tmp_path / "c.png")),
-            *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--listwise"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    out, _ = _train_on_slice(tmp_path, "--listwise")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["listwise"] is True
     assert manifest["int8_max_probability_drift"] < 0.05
