@@ -92,15 +92,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def read_chunks(store: Path, limit: int) -> tuple[list[str], list[str], list[Meta]]:
     """The first `limit` chunk records of the store's live chunk collection."""
-    from index.store import make_client
+    from assistant.settings import Settings
+    from index import ArticleIndex, NewsAssistantError
 
-    if not (store / "chroma").is_dir():
-        raise SystemExit(f"error: {store} holds no embedded index; index articles into it first")
-    client = make_client(store, "", read_only=True)
-    names = sorted(c.name for c in client.list_collections() if "-chunks-" in c.name)
-    if not names:
-        raise SystemExit(f"error: no chunk collection in {store}; is it an index folder?")
-    got = client.get_collection(names[-1]).get(limit=limit, include=["documents", "metadatas"])
+    try:
+        index = ArticleIndex.open(store, Settings().index, create=False)
+    except NewsAssistantError as exc:
+        raise SystemExit(f"error: --store {store}: {exc}") from None
+    chunks = index.raw_collections()["chunks"]
+    got = chunks.get(limit=limit, include=["documents", "metadatas"])
     return list(got["ids"]), list(got["documents"]), [dict(m) for m in got["metadatas"]]
 
 
@@ -108,14 +108,11 @@ def write_once(
     ids: list[str], vectors: Any, documents: list[str] | None, metadatas: list[Meta] | None
 ) -> float:
     """CPU seconds of writing the records into a fresh embedded collection, in batches."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
+    from index.store import make_client
 
     folder = tempfile.mkdtemp(prefix="bench-writes-")
     try:
-        client = chromadb.PersistentClient(
-            folder, settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        client = make_client(Path(folder), "")
         collection: Any = client.create_collection(
             "bench-chunks", metadata={"hnsw:space": "cosine"}, embedding_function=None
         )

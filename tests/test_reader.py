@@ -59,12 +59,19 @@ TRAIN = [
 ]
 
 
+def _write_slice(work: Path) -> tuple[Path, Path]:
+    """The tiny slice's training questions and articles, as files in `work`."""
+    questions, articles = work / "questions.jsonl", work / "articles.jsonl"
+    if not questions.exists():
+        questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
+        articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    return questions, articles
+
+
 def _train_on_slice(work: Path, *extra: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """`training/reader.py` for two steps on the tiny slice (written to `work`); the model
     folder and the finished run."""
-    questions, articles = work / "questions.jsonl", work / "articles.jsonl"
-    questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
-    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    questions, articles = _write_slice(work)
     out = work / "model"
     done = subprocess.run(
         [
@@ -90,8 +97,7 @@ def trained(tmp_path_factory, embedder) -> tuple[Path, subprocess.CompletedProce
 
     work = tmp_path_factory.mktemp("reader")
     _, dev = write_fixture(work / "dev")
-    articles = work / "fixture-articles.jsonl"
-    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+    _, articles = _write_slice(work)
     index = ArticleIndex.open(work / "store", embedder=embedder)
     assert index.sync([articles]).added == len(ARTICLES)
     return _train_on_slice(work, "--dev-store", str(work / "store"), "--dev-questions", str(dev))
@@ -125,7 +131,7 @@ def test_training_with_ranked_lists_beside_the_pairs_runs_end_to_end(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["listwise"] is True
     assert manifest["int8_max_probability_drift"] < 0.05
-    scores = Reader(out).probabilities(TRAIN[0]["question"], ["A sentence of four words."])
+    scores = Reader(out).probabilities(str(TRAIN[0]["question"]), ["A sentence of four words."])
     assert scores.shape == (1,) and 0 <= scores[0] <= 1
 
 
