@@ -76,7 +76,7 @@ def run_index(args: argparse.Namespace) -> int:
             rebuild=args.rebuild,
             embedder=embedder,
         )
-        bar = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+        bar = _Progress(enabled=not args.quiet and sys.stderr.isatty(), talk=not args.quiet)
         try:
             report = index.sync(args.paths, prune=args.prune, rebuild=args.rebuild, progress=bar)
         finally:
@@ -134,15 +134,21 @@ def run_status(args: argparse.Namespace) -> int:
 class _Progress:
     """A tqdm bar on stderr per phase of the sync (files read, chunks embedded and written).
 
-    Silent when disabled.
+    Silent when disabled; a line on stderr when the sync waits for another writer, unless `talk`
+    is off (--quiet).
     """
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, talk: bool = True) -> None:
         self.enabled = enabled
+        self.talk = talk
         self.bar: Any = None
         self.unit = ""
 
     def __call__(self, update: SyncProgress) -> None:
+        if update.phase == "waiting":
+            if self.talk:
+                print(f"{update.describe()}...", file=sys.stderr, flush=True)
+            return
         if not self.enabled or not update.total:
             return
         if self.bar is None or update.unit != self.unit:

@@ -356,7 +356,7 @@ def _report(
     return out
 
 
-_STEP = ("phase", "done", "total", "unit")
+_STEP = ("phase", "done", "total", "unit", "holder")
 
 
 def _links(text: str) -> tuple[list[str], list[str]]:

@@ -251,7 +251,7 @@ class ArticleIndex(ArticleReads):
         urls = [str(p).strip() for p in paths if isinstance(p, str) and is_url(p)]
         roots = [Path(p).expanduser() for p in paths if str(p).strip() not in urls]
         report = progress or (lambda update: None)
-        with self._writing():
+        with self._writing(report):
             self.refresh()
             if rebuild:
                 done = self._rebuild(roots, report)
@@ -301,13 +301,19 @@ class ArticleIndex(ArticleReads):
             return removed
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, progress: Progress | None = None) -> Iterator[None]:
         """Hold the write lock; turn a failed write (disk full, read-only) into a StoreError.
 
+        While another writer holds the store, `progress` hears a "waiting" update naming it.
         Batches already written stay complete and visible; the rest is left for the next run.
         """
+
+        def waiting(holder: str) -> None:
+            if progress is not None:
+                progress(SyncProgress("waiting", holder=holder))
+
         try:
-            with WriteLock(self.folder, self.settings.lock_timeout):
+            with WriteLock(self.folder, self.settings.lock_timeout, on_wait=waiting):
                 self.refresh()
                 self._busy = True
                 try:

@@ -106,8 +106,16 @@ class Duplicate:
         return f"{self.where}: duplicate of {self.of} (the same text); not stored again"
 
 
-Phase = Literal["reading", "embedding", "writing", "removing", "keyword index", "done"]
-PHASES: tuple[Phase, ...] = ("reading", "embedding", "writing", "removing", "keyword index", "done")
+Phase = Literal["waiting", "reading", "embedding", "writing", "removing", "keyword index", "done"]
+PHASES: tuple[Phase, ...] = (
+    "waiting",
+    "reading",
+    "embedding",
+    "writing",
+    "removing",
+    "keyword index",
+    "done",
+)
 
 
 @dataclass(frozen=True)
@@ -116,17 +124,21 @@ class SyncProgress:
 
     The phases come in the order of `PHASES`; embedding and writing alternate batch by batch
     (each counts chunks of the whole sync), and a phase with nothing to do is skipped.
+    "waiting" comes only when another writer holds the store; `holder` then names it.
     """
 
     phase: Phase
     done: int = 0
     total: int = 0
     unit: str = ""
+    holder: str = ""
 
     def describe(self) -> str:
         """One line for a progress bar: 'Embedding chunks 64/210'."""
         if self.phase == "done":
             return "Done"
+        if self.phase == "waiting":
+            return f"Waiting for {self.holder or 'another writer'} to finish writing the store"
         if self.phase == "keyword index":
             return "Updating the keyword index"
         label = {"reading": "Reading", "embedding": "Embedding", "writing": "Writing"}.get(

@@ -346,7 +346,7 @@ def test_second_writer_stops_naming_the_holder(open_index, articles, store_dir):
             "import sys,time; sys.argv=['assistant','index','held']; "
             "from index.lock import WriteLock; from pathlib import Path; "
             f"l=WriteLock(Path({str(store_dir)!r}), 5).__enter__(); print('locked', flush=True); "
-            "time.sleep(30)",
+            "time.sleep(3600)",  # killed below
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -355,12 +355,35 @@ def test_second_writer_stops_naming_the_holder(open_index, articles, store_dir):
     try:
         assert holder.stdout.readline().strip() == "locked"
         waiting = open_index(IndexSettings(lock_timeout=0.5))
+        heard: list[SyncProgress] = []
         with pytest.raises(StoreLockedError, match=f"process {holder.pid}"):
-            waiting.sync([articles])
+            waiting.sync([articles], progress=heard.append)
+        assert [u.phase for u in heard] == ["waiting"], (
+            heard
+        )  # said whom it waits for, then gave up
+        assert f"process {holder.pid} (`assistant index held`" in heard[0].holder
+        assert heard[0].describe().startswith(f"Waiting for process {holder.pid} ")
+        cli = subprocess.run(
+            [sys.executable, "-m", "assistant", "index", str(articles), "--store", str(store_dir)],
+            env={**_env(), "ASSISTANT_INDEX__LOCK_TIMEOUT": "0.5"},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        assert cli.returncode != 0 and "Traceback" not in cli.stderr, cli.stderr
+        waited, *rest = [line for line in cli.stderr.splitlines() if line.strip()]
+        assert waited.startswith(f"Waiting for process {holder.pid} "), cli.stderr
+        assert any(f"is being written by process {holder.pid}" in line for line in rest), rest
     finally:
         holder.kill()
         holder.wait()
-    assert open_index(IndexSettings(lock_timeout=5)).sync([articles]).unchanged == 5
+    heard.clear()
+    assert (
+        open_index(IndexSettings(lock_timeout=5)).sync([articles], progress=heard.append).unchanged
+        == 5
+    )
+    assert "waiting" not in [u.phase for u in heard]  # a free store: straight to work
 
 
 def test_cli_index_and_status(articles, store_dir, tmp_path):
