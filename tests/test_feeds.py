@@ -19,7 +19,7 @@ from tests.helpers import ROOT
 from tests.http_fixture import STORIES, serve
 from tests.test_watch import wait_until
 
-FAST = IndexSettings(fetch=FetchSettings(delay=0, timeout=2))
+FAST = IndexSettings(fetch=FetchSettings(delay=0, timeout=30))  # local pages
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_bad_urls_are_errors_naming_them_and_nothing_stored_is_lost(open_index, 
     index.sync([site.url("/feed.rss")])
     stored = index.stats().articles
     bad = ["/missing", "/slow", "/huge", "/loop/a", "/broken.rss", "/private/memo"]
-    settings = IndexSettings(fetch=FetchSettings(delay=0, timeout=1, max_page_mb=0.1))
+    settings = IndexSettings(fetch=FetchSettings(delay=0, timeout=2, max_page_mb=0.1))  # /slow: 5 s
     index = open_index(settings, store=index.folder)
     report = index.sync([site.url(p) for p in bad] + ["ftp://127.0.0.1/x", site.url("/feed.atom")])
     named = {e.path: e.reason for e in report.errors}
@@ -125,13 +125,17 @@ def test_a_watched_feed_picks_up_a_new_entry_while_questions_are_answered(
             ]
             * 3,
         )
-        while watcher.status.syncs < 2:
+        # A sync may be running as the entry appears: the one after it surely reads the feed anew.
+        seen = watcher.status.syncs
+        while True:  # questions keep being answered meanwhile
             assert assistant.ask("How much did the bridge repairs cost?").answered
+            if watcher.status.syncs >= seen + 2:
+                break
         answer = assistant.ask("When will the tram line to the airport open?")
         assert any("2027" in c.quote for c in answer.citations), answer
-        assert lines[0].startswith(f"added {len(STORIES) + 1},") and lines[1].startswith(
-            "added 1,"
-        ), lines
+        assert lines[0].startswith(f"added {len(STORIES) + 1},"), lines
+        added = [line for line in lines[1:] if not line.startswith("added 0,")]
+        assert len(added) == 1 and added[0].startswith("added 1, updated 0,"), lines
     finally:
         watcher.stop(wait=300)
 

@@ -110,16 +110,17 @@ def test_a_watcher_picks_up_new_files_while_questions_are_answered(open_index, t
             "Kite festival in Trondheim\n\nThe kite festival in Trondheim drew 4,000 visitors, "
             "who flew kites shaped like whales over the fjord on Saturday.\n"
         )
-        answered = 0
-        while watcher.status.syncs < 3:  # questions keep being answered meanwhile
+        # A sync may be running as the file appears: the one after it surely sees it.
+        seen = watcher.status.syncs
+        while True:  # questions keep being answered meanwhile
             assert assistant.ask(MADRID).answered
-            answered += 1
-        assert any(line.startswith("added 1,") for line in lines), lines
+            if watcher.status.syncs >= seen + 2:
+                break
+        assert any(line.startswith("added 1,") for line in lines[seen:]), lines
         answer = assistant.ask("What shape were the kites in Trondheim?")
         assert any("whales" in c.quote for c in answer.citations), answer
         status = watcher.status
         assert status.last_ok and status.next_sync and "every 5s" in status.line()
-        assert answered >= 1
     finally:
         watcher.stop(wait=WAIT)
     assert not watcher._thread.is_alive()  # type: ignore[union-attr]
