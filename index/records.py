@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,46 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     if days is not None:
         meta["published_days"] = days
     return meta
+
+
+def chunk_record(chunk: Chunk) -> dict[str, Any]:
+    """A chunk's Chroma metadata: `chunk_metadata` plus the keys llama-index's `ChromaVectorStore`
+    writes for a TextNode (`node_to_metadata_dict` with the text removed, metadata flat), so the
+    store stays a llama-index vector store. Built here without loading llama-index; a test holds
+    it equal to llama-index's own output."""
+    meta = chunk_metadata(chunk)
+    node: dict[str, Any] = {
+        "id_": chunk.id,
+        "embedding": None,
+        "metadata": meta,
+        "excluded_embed_metadata_keys": [],
+        "excluded_llm_metadata_keys": [],
+        "relationships": {
+            "1": {  # NodeRelationship.SOURCE: the article
+                "node_id": chunk.article_id,
+                "node_type": None,
+                "metadata": {},
+                "hash": None,
+                "class_name": "RelatedNodeInfo",
+            }
+        },
+        "metadata_template": "{key}: {value}",
+        "metadata_separator": "\n",
+        "text": "",
+        "mimetype": "text/plain",
+        "start_char_idx": None,
+        "end_char_idx": None,
+        "text_template": "{metadata_str}\n\n{content}",
+        "class_name": "TextNode",
+    }
+    return {
+        **meta,
+        "_node_content": json.dumps(node),
+        "_node_type": "TextNode",
+        "document_id": chunk.article_id,
+        "doc_id": chunk.article_id,
+        "ref_doc_id": chunk.article_id,
+    }
 
 
 def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:

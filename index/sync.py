@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from index.chunk import chunk_spans, chunk_spans_counted
 from index.copies import split_copies
 from index.embed import Embedder
@@ -35,7 +37,7 @@ from index.records import (
     ArticleRecord,
     article_metadata,
     chunk_id,
-    chunk_metadata,
+    chunk_record,
     record_from_metadata,
 )
 from index.store import ChromaStore
@@ -244,21 +246,14 @@ class Writer:
 
 
 def _add_chunks(collection: Any, chunks: list[Chunk], vectors: Any) -> None:
-    """Upsert chunk nodes through llama-index's ChromaVectorStore."""
-    from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    nodes: list[BaseNode] = [
-        TextNode(
-            id_=c.id,
-            text=c.text,
-            embedding=vectors[i].tolist(),
-            metadata=chunk_metadata(c),
-            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.article_id)},
-        )
-        for i, c in enumerate(chunks)
-    ]
-    ChromaVectorStore(chroma_collection=collection).add(nodes)
+    """Add chunk records, laid out as llama-index's `ChromaVectorStore.add` lays out TextNodes
+    (`chunk_record`), without building the nodes or loading llama-index."""
+    collection.add(
+        ids=[c.id for c in chunks],
+        embeddings=np.asarray(vectors, dtype=np.float32),
+        documents=[c.text for c in chunks],
+        metadatas=[chunk_record(c) for c in chunks],
+    )
 
 
 def remove_articles(

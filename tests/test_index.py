@@ -439,3 +439,39 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("ASSISTANT_STORE", None)
     return env
+
+
+def test_the_store_is_a_llama_index_vector_store(open_index, articles):
+    """Chunks are written without llama-index, in the layout its ChromaVectorStore writes: the
+    same metadata as `node_to_metadata_dict` gives for the chunk's TextNode, and llama-index's
+    own store reads them back as nodes and answers a query with them."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from index.records import chunk_metadata, chunk_record
+
+    index = open_index()
+    index.sync([articles])
+    chunk = index.chunks(next(iter(index.records())))[0]
+    node = TextNode(
+        id_=chunk.id,
+        text=chunk.text,
+        metadata=chunk_metadata(chunk),
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.article_id)},
+    )
+    theirs = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+    assert chunk_record(chunk) == {k: "" if v is None else v for k, v in theirs.items()}
+
+    collection = index.raw_collections()["chunks"]
+    stored = collection.get(ids=[chunk.id], include=["metadatas", "embeddings"])
+    assert stored["metadatas"][0] == chunk_record(chunk)
+    store = ChromaVectorStore(chroma_collection=collection)
+    found = store.query(
+        VectorStoreQuery(query_embedding=list(stored["embeddings"][0]), similarity_top_k=3)
+    )
+    assert found.ids[0] == chunk.id
+    first = found.nodes[0]
+    assert first.get_content() == chunk.text and first.ref_doc_id == chunk.article_id
+    assert first.metadata == chunk_metadata(chunk)
