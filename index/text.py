@@ -25,7 +25,7 @@ import re
 import threading
 from typing import Any
 
-import snowballstemmer  # type: ignore[import-untyped]
+import Stemmer  # type: ignore[import-untyped]  # PyStemmer: Snowball in C
 
 # A candidate end: terminal punctuation, closing quotes, then whitespace and a likely start.
 _TERMINAL = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+(?:[\"'“‘(\[]|[A-Z0-9À-ÖØ-Þ]))")
@@ -154,8 +154,8 @@ _STOPWORDS = _words(
 
 
 class Tokenizer:
-    """Lower-cased words without stop words, Snowball-stemmed (English), with a stem cache;
-    safe to share between threads."""
+    """Lower-cased words without stop words, Snowball-stemmed (English, PyStemmer's C build of
+    the algorithm), with a stem cache; safe to share between threads."""
 
     def __init__(self) -> None:
         self._local = threading.local()  # a Snowball stemmer keeps state: one per thread
@@ -165,7 +165,7 @@ class Tokenizer:
     def _stemmer(self) -> Any:
         stemmer = getattr(self._local, "stemmer", None)
         if stemmer is None:
-            stemmer = self._local.stemmer = snowballstemmer.stemmer("english")
+            stemmer = self._local.stemmer = Stemmer.Stemmer("english")
         return stemmer
 
     def __call__(self, text: str) -> list[str]:
