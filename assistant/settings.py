@@ -43,7 +43,7 @@ class RetrievalSettings(BaseModel):
         "its chunks: an article found by several chunks ranks above one found by a single chunk.",
     )
     recency_weight: float = Field(
-        1.0,
+        1.5,
         ge=0,
         description="Bonus for recent articles when a latest date is set (`as_of` or `until`), in "
         "units of a first place in one ranking, halving every `recency_half_life_days`.",
