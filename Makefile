@@ -16,7 +16,28 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint reader install install-dev browser screenshot clean
+# llama-cpp-python (the `llm` and `dev` extras) is compiled here from its source release. Built as
+# pip would build it, llama.cpp tunes itself to the build machine (-march=native): on a processor
+# with AMX it repacks the model's weights for AMX and crashes in decode. It is built instead with
+# fixed, portable flags: AVX2, FMA and F16C when this processor has AVX2 (every x86-64 machine of
+# the last decade), plain SSE otherwise; never AVX-512 or AMX. The wheel is kept in a cache of
+# its own, named by version and flags, so pip's cache never hands back a natively tuned build.
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' constraints.txt)
+CPU_FLAGS     := $(shell grep -o -w 'avx2\|fma\|f16c\|avx512f\|avx512_vnni\|amx_tile\|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ')
+LLAMA_OFF     := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
+                 -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+                 -DGGML_AMX_BF16=OFF
+ifneq (,$(filter avx2,$(CPU_FLAGS)))
+LLAMA_LEVEL   := avx2
+LLAMA_CMAKE   := $(LLAMA_OFF) -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_LEVEL   := sse
+LLAMA_CMAKE   := $(LLAMA_OFF) -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF
+endif
+LLAMA_KEY     := $(shell echo '$(LLAMA_CMAKE)' | md5sum | cut -c1-8)
+WHEELS        := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/news-assistant/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_LEVEL)-$(LLAMA_KEY)
+
+.PHONY: run test test-fast lint reader install install-dev install-llm browser screenshot clean cpu
 
 run: $(VENV)/.installed
 	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
@@ -26,7 +47,7 @@ run: $(VENV)/.installed
 	fi
 	$(BIN)/python app.py --store $(STORE) --articles samples
 
-test: $(VENV)/.installed-dev browser lint
+test: cpu $(VENV)/.installed-dev browser lint
 	@echo "Tests in random order, seed $(SEED): repeat it with make test SEED=$(SEED)"
 	$(BIN)/python -m pytest -q -ra -p randomly --randomly-seed=$(SEED)
 
@@ -41,6 +62,12 @@ lint: $(VENV)/.installed-dev
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-llm: $(VENV)/.installed-llm
+
+# What a failure may depend on: the processor's instruction sets that matter to native code.
+cpu:
+	@echo "Processor: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1);" \
+	    "flags: $(or $(CPU_FLAGS),none of avx2 avx512f amx); llama.cpp built for: $(LLAMA_LEVEL)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -55,8 +82,24 @@ $(VENV)/.installed: pyproject.toml constraints.txt $(VENV)/.torch
 	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed
+$(VENV)/.installed-dev: pyproject.toml constraints.txt $(VENV)/.installed-llm
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,train,cluster]'
+	touch $@
+
+# The portable llama-cpp-python wheel (see LLAMA_CMAKE above), built once per machine and flags
+# (about 5 minutes on 2 cores), then installed with the `llm` extra.
+$(VENV)/.installed-llm: constraints.txt $(VENV)/.installed
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	    echo "Building llama-cpp-python $(LLAMA_VERSION) for $(LLAMA_LEVEL), no native tuning ..."; \
+	    rm -rf $(WHEELS).tmp && mkdir -p $(WHEELS).tmp && \
+	    CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	        $(BIN)/pip wheel -q --no-cache-dir --no-deps --no-binary llama-cpp-python \
+	        -w $(WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) && \
+	    rm -rf $(WHEELS) && mv $(WHEELS).tmp $(WHEELS); \
+	fi
+	$(BIN)/pip install -q --no-cache-dir -c constraints.txt --no-deps --force-reinstall \
+	    $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install -q -c constraints.txt -e '.[llm]'
 	touch $@
 
 $(VENV)/.installed-train: pyproject.toml constraints.txt $(VENV)/.installed

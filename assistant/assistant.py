@@ -2,7 +2,8 @@
 
 The one place where the defaults are built (`Assistant.open`): the index, the retriever, and
 either extractive answers (default, no LLM) or an LLM behind an OpenAI-compatible server or a
-local GGUF file, whose every sentence is checked against the passages it cites.
+local GGUF file, whose every sentence is checked against the passages it cites. When the local
+model's process stops while answering, that answer is extractive and says so (`Answer.notice`).
 
     assistant = Assistant.open(".assistant")
     answer = assistant.ask("Why did Japan attend the Madrid summit?")
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import extractive, followup
-from assistant.errors import QuestionError, StoreError
+from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.passage import Passage
 from assistant.reader import Reader, sentence_texts
 from assistant.retrieve import Retriever
@@ -133,20 +134,28 @@ class Assistant:
                     f"the store at {self.settings.store} holds no articles: index some with "
                     "`assistant index PATH`"
                 )
-        standalone = self._standalone(question, history)
+        notice = ""
+        try:
+            standalone = self._standalone(question, history)
+        except LocalModelStopped as exc:
+            standalone, notice = followup.rewrite(question, history), str(exc)
         passages = self.retriever.passages(standalone, chosen, top_k)
-        if self.llm is not None and self.prompts is not None and passages:
+        if self.llm is not None and self.prompts is not None and passages and not notice:
             passages = self._read_first(standalone, passages)
-            yield from self._stream_llm(
-                self.llm, self.prompts, question, standalone, passages, began
-            )
-            return
+            try:
+                yield from self._stream_llm(
+                    self.llm, self.prompts, question, standalone, passages, began
+                )
+                return
+            except LocalModelStopped as exc:
+                notice = str(exc)  # what was streamed is replaced by the extractive answer
         extract = extractive.choose(
             standalone, passages, self.index.embed, self.settings.answer, self.reader
         )
         text, sentences, citations = extractive.compose(extract, question)
-        for sentence in sentences:
-            yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
+        if not notice:
+            for sentence in sentences:
+                yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
         yield Answer(
             question=question,
             text=text,
@@ -156,6 +165,7 @@ class Assistant:
             answered=extract.answered,
             standalone_question=standalone,
             seconds=round(time.perf_counter() - began, 4),
+            notice=notice,
         )
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:

@@ -117,10 +117,12 @@ def _print_stream(parts: Any) -> Answer:
             if live:
                 print(part, end="", flush=True)
     assert answer is not None
+    if answer.notice:
+        print(("\n" if live else "") + f"note: {answer.notice}", file=sys.stderr)
     if live:
         print()
-        if answer.mode == "llm":
-            print("\nChecked against the sources:")
+        if answer.mode == "llm" or answer.notice:
+            print("\nChecked against the sources:" if answer.mode == "llm" else "")
             print(render_answer_text(answer))
     else:
         print(render_answer_text(answer))

@@ -9,6 +9,7 @@
     │   └── UsageError            a command-line option cannot be used as given (exit code 2)
     ├── QuestionError             the question is empty, too long, or has a bad filter
     ├── LLMError                  the LLM cannot be reached or refused (names URL and model)
+    │   └── LocalModelStopped     the local model's process ended while answering
     └── PromptError               a prompt file has a missing or unknown placeholder
 
 The index branches are defined in `index.errors` (the index does not depend on the assistant)
@@ -29,6 +30,7 @@ from index import (
 __all__ = [
     "ArticleError",
     "LLMError",
+    "LocalModelStopped",
     "NewsAssistantError",
     "PromptError",
     "QuestionError",
@@ -50,6 +52,12 @@ class QuestionError(NewsAssistantError):
 
 class LLMError(NewsAssistantError):
     """The LLM is unreachable, timed out, refused the request, or does not serve the model."""
+
+
+class LocalModelStopped(LLMError):
+    """The process that runs the local GGUF model ended (a crash of the native runtime, or it
+    was killed) while answering. The answer falls back to extractive; the next question starts
+    the model again."""
 
 
 class PromptError(NewsAssistantError):

@@ -7,9 +7,10 @@
 
 A server is any OpenAI-compatible API (llama.cpp server, Ollama, vLLM, LM Studio, OpenAI),
 spoken to through llama-index's `OpenAILike`; both `http://host:port` and `http://host:port/v1`
-name it. A `.gguf` path runs the model in-process with llama-cpp-python, imported only then (it
-is the optional `llm` extra). Every failure becomes an `LLMError` with a one-line message that
-names the URL or file and the model, and says what to check.
+name it. A `.gguf` path runs the model with llama.cpp's server in a child process that
+`assistant.local_llm` starts and watches (the optional `llm` extra). Every failure becomes an
+`LLMError` with a one-line message that names the URL or file and the model, and says what to
+check.
 
 When `model` is empty and the server lists exactly one model, `check()` adopts that one (it shows
 in `model_label`); with several it asks the user to choose.
@@ -19,10 +20,7 @@ Not here: prompts (`assistant.prompts`) and checking the answer (`assistant.cita
 
 from __future__ import annotations
 
-import importlib.util
-import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +66,8 @@ def make_llm(settings: LLMSettings) -> LLMClient:
             raise LLMError(f"ASSISTANT_LLM__URL={url!r} has no host: use {_URL_HINT}")
         return ServerLLM(settings)
     if url.lower().endswith(".gguf"):
+        from assistant.local_llm import LocalLLM
+
         return LocalLLM(settings)
     raise LLMError(
         f"ASSISTANT_LLM__URL={url!r} is neither an http(s) URL nor a .gguf file: use {_URL_HINT}, "
@@ -85,11 +85,13 @@ def api_base(url: str) -> str:
 class ServerLLM:
     """An OpenAI-compatible chat server, through llama-index's `OpenAILike`."""
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, where: str = "") -> None:
+        """`where`: how messages name the server (default: "the LLM server at URL")."""
         from llama_index.llms.openai_like import OpenAILike
 
         self.settings = settings
         self.url = settings.url.strip().rstrip("/")
+        self.where = where or f"the LLM server at {self.url}"
         self.base = api_base(settings.url)
         self.model = settings.model.strip()
         self._llm = OpenAILike(
@@ -121,7 +123,7 @@ class ServerLLM:
             raise self._error(exc) from exc
         if not said and not finished:  # the server dropped the stream before a word
             raise LLMError(
-                f"the LLM server at {self.url} ended its reply without an answer: see the "
+                f"{self.where} ended its reply without an answer: see the "
                 "server's log; the prompt may exceed its context (lower ASSISTANT_RETRIEVAL__TOP_K)"
             )
 
@@ -163,7 +165,7 @@ class ServerLLM:
             return None
         if reply.status_code >= 400:
             raise LLMError(
-                f"the LLM server at {self.url} answered HTTP {reply.status_code} to GET "
+                f"{self.where} answered HTTP {reply.status_code} to GET "
                 f"{self.base}/models: see the server's log"
             )
         try:
@@ -175,7 +177,7 @@ class ServerLLM:
             ) from None
 
     def _error(self, exc: openai.OpenAIError | httpx.HTTPError) -> LLMError:
-        where = f"the LLM server at {self.url}"
+        where = self.where
         # Once a streamed answer has begun, httpx errors arrive unwrapped by openai.
         if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
             return self._timeout()
@@ -183,7 +185,7 @@ class ServerLLM:
             return self._unreachable(exc)
         if isinstance(exc, httpx.HTTPError):
             return LLMError(
-                f"the connection to the LLM server at {self.url} broke off ({_detail(exc)}): "
+                f"the connection to {self.where} broke off ({_detail(exc)}): "
                 "is it still running? See the server's log"
             )
         if not isinstance(exc, openai.APIStatusError):
@@ -200,7 +202,8 @@ class ServerLLM:
         if code == 400:
             return LLMError(
                 f"{where} rejected the request (HTTP 400: {detail}): the prompt may exceed the "
-                "model's context; lower ASSISTANT_RETRIEVAL__TOP_K or check ASSISTANT_LLM__MODEL"
+                "model's context; lower ASSISTANT_RETRIEVAL__TOP_K, raise "
+                "ASSISTANT_LLM__CONTEXT_WINDOW if the model allows, or check ASSISTANT_LLM__MODEL"
             )
         return LLMError(f"{where} answered HTTP {code}: {detail}")
 
@@ -212,7 +215,7 @@ class ServerLLM:
         if models is not None and not _serves(self.model, models):
             return self._no_such_model(models)
         return LLMError(
-            f"the LLM server at {self.url} answered 404 Not Found for model {self.model!r}: check "
+            f"{self.where} answered 404 Not Found for model {self.model!r}: check "
             f"that ASSISTANT_LLM__URL is the API base ({_URL_HINT}) and ASSISTANT_LLM__MODEL"
         )
 
@@ -225,90 +228,20 @@ class ServerLLM:
     def _unreachable(self, exc: BaseException) -> LLMError:
         cause = exc.__cause__ or exc  # openai wraps the httpx error that names the cause
         return LLMError(
-            f"cannot reach the LLM server at {self.url}: is it running? Check ASSISTANT_LLM__URL "
+            f"cannot reach {self.where}: is it running? Check ASSISTANT_LLM__URL "
             f"({_URL_HINT}); {_detail(cause)}"
         )
 
     def _timeout(self) -> LLMError:
         return LLMError(
-            f"the LLM server at {self.url} did not answer within {self.settings.timeout:g}s "
+            f"{self.where} did not answer within {self.settings.timeout:g}s "
             "(ASSISTANT_LLM__TIMEOUT): it may be busy or still loading the model"
         )
 
     def _refused_key(self, code: int) -> LLMError:
         return LLMError(
-            f"the LLM server at {self.url} refused the API key (HTTP {code}): set "
-            "ASSISTANT_LLM__API_KEY"
+            f"{self.where} refused the API key (HTTP {code}): set ASSISTANT_LLM__API_KEY"
         )
-
-
-class LocalLLM:
-    """A GGUF model run in this process by llama-cpp-python, loaded on first use."""
-
-    def __init__(self, settings: LLMSettings) -> None:
-        self.settings = settings
-        self.path = Path(settings.url.strip()).expanduser()
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LLMError(
-                f"running the local model {self.path.name} needs llama-cpp-python: "
-                "pip install 'news-assistant[llm]'"
-            )
-        if not self.path.is_file():
-            raise LLMError(f"no model file at {self.path}: check ASSISTANT_LLM__URL")
-        self._model: Any = None
-        self._lock = threading.Lock()  # one generation at a time: a Llama is not thread-safe
-
-    @property
-    def model_label(self) -> str:
-        return f"{self.path.stem} (local GGUF)"
-
-    def check(self) -> None:
-        self._load()
-
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        model = self._load()
-        with self._lock:
-            try:
-                chunks = model.create_chat_completion(
-                    messages=[dict(m) for m in messages],
-                    stream=True,
-                    max_tokens=self.settings.max_tokens,
-                    temperature=self.settings.temperature,
-                )
-                for chunk in chunks:
-                    delta = chunk["choices"][0]["delta"].get("content")
-                    if delta:
-                        yield delta
-            except (ValueError, RuntimeError) as exc:
-                raise LLMError(
-                    f"the local model {self.path.name} failed ({_detail(exc)}): lower "
-                    "ASSISTANT_RETRIEVAL__TOP_K or raise ASSISTANT_LLM__CONTEXT_WINDOW"
-                ) from exc
-
-    def complete(self, messages: Sequence[Message]) -> str:
-        return "".join(self.stream(messages))
-
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                try:
-                    from llama_cpp import Llama
-                except ImportError as exc:
-                    raise LLMError(
-                        f"cannot import llama-cpp-python ({exc}): pip install 'news-assistant[llm]'"
-                    ) from exc
-                try:
-                    self._model = Llama(
-                        model_path=str(self.path),
-                        n_ctx=self.settings.context_window,
-                        verbose=False,
-                    )
-                except (ValueError, RuntimeError, OSError) as exc:
-                    raise LLMError(
-                        f"cannot load the GGUF model {self.path} ({_detail(exc)}): is it a "
-                        "complete llama.cpp model file?"
-                    ) from exc
-            return self._model
 
 
 def _chat_messages(messages: Sequence[Message]) -> list[Any]:

@@ -71,7 +71,8 @@ class Answer:
 
     `answered` is False when the articles do not say; `text` then says so plainly and
     `citations` holds the closest passages found. `standalone_question` is the question as
-    retrieved (a follow-up rewritten to stand alone).
+    retrieved (a follow-up rewritten to stand alone). `notice` says why an answer is not what
+    was asked for (the local model stopped, so this one is extractive); empty otherwise.
     """
 
     question: str
@@ -83,6 +84,7 @@ class Answer:
     standalone_question: str = ""
     model: str = ""
     seconds: float = 0.0
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

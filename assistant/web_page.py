@@ -150,8 +150,17 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
     inputs = [ui.question, ui.chatbot, ui.conversation, ui.answers]
     inputs += [ui.source_filter, ui.since, ui.until]
     outputs = [ui.question, ui.chatbot, ui.sources, ui.filter_note, ui.conversation, ui.answers]
+    # A question sent while the previous answer is still closing runs once that one has ended
+    # (Gradio's default, "once", would drop it without a word).
     for trigger in (ui.question.submit, ui.ask.click):
-        trigger(app.respond, inputs, outputs, api_visibility="private", show_progress="hidden")
+        trigger(
+            app.respond,
+            inputs,
+            outputs,
+            api_visibility="private",
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
 
     def respond_example(evt: gr.SelectData, *rest: Any) -> Iterator[tuple[Any, ...]]:
         yield from app.respond(evt.value["text"], *rest)

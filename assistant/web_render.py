@@ -77,8 +77,11 @@ def streaming_markdown(text: str) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The final, checked answer: sentences with their [n] markers; unsupported ones flagged."""
+    notice = (
+        f'<span class="na-notice">⚠ {chat_text(answer.notice)}</span>\n\n' if answer.notice else ""
+    )
     if not answer.answered and answer.mode == "extractive":
-        return (
+        return notice + (
             "**The indexed articles don't answer this.** "
             "The closest passages found are shown under *Sources*; rephrasing, or widening "
             "the filters, may help."
@@ -96,7 +99,7 @@ def answer_markdown(answer: Answer) -> str:
     text = " ".join(parts) or chat_text(answer.text)
     if not answer.answered:
         text = "**No sentence of this answer is supported by the articles.** " + text
-    return text + "\n\n" + _footer(answer)
+    return notice + text + "\n\n" + _footer(answer)
 
 
 def _footer(answer: Answer) -> str:

@@ -108,11 +108,9 @@ class ArticleIndex(ArticleReads):
                 f"{settings.embedding_model} on {settings.embedding_backend}"
             )
         if embedder.cache_dir is None:
-            embedder.cache_dir = (
-                Path(settings.model_cache).expanduser()
-                if settings.model_cache
-                else cache_folder / "models"
-            )
+            from index.onnx import model_cache
+
+            embedder.cache_dir = model_cache(settings.model_cache, cache_folder / "models")
         index = cls(chroma, cache_folder, settings, embedder)
         index.refresh()
         return index

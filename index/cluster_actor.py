@@ -9,6 +9,7 @@ Importing this module needs no Ray: `RayEmbedder` wraps the class with `ray.remo
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +20,17 @@ from index.environment import apply_defaults
 
 class EmbedActor:
     """`Embedder(model, backend, batch_size)` on `threads` threads, cached in `model_cache`
-    (empty: `~/.cache/news-assistant/models` on this node)."""
+    (empty: the user's cache folder on this node, `index.onnx.model_cache`)."""
 
     def __init__(
         self, model: str, backend: str, batch_size: int, threads: int, model_cache: str
     ) -> None:
         apply_defaults()  # the product's offline, quiet environment on this node too
         self.embedder = Embedder(model, backend, batch_size)
-        self.embedder.cache_dir = (
-            Path(model_cache).expanduser()
-            if model_cache
-            else Path.home() / ".cache" / "news-assistant" / "models"
+        from index.onnx import model_cache as cache_folder
+
+        self.embedder.cache_dir = cache_folder(
+            model_cache, Path(tempfile.gettempdir()) / "news-assistant-models"
         )
         if backend == "onnx-int8":
             from index.onnx import OnnxEncoder, export_int8

@@ -2,7 +2,8 @@
 
 The int8 model is exported locally from the configured model's own weights the first time it is
 needed (sentence-transformers' ONNX export, then ONNX Runtime's dynamic quantisation for this
-processor's instruction set) and cached beside the store, so nothing is downloaded. Once cached,
+processor's instruction set) and cached once per machine (`model_cache`), so nothing is
+downloaded and a second store does not prepare it again. Once cached,
 embedding needs only `tokenizers` and `onnxruntime`: no torch import, which keeps a cold
 `assistant ask` fast. Pooling and normalisation follow the model's own sentence-transformers
 configuration (mean pooling, unit length), so vectors match its ONNX backend.
@@ -46,6 +47,24 @@ def _isa() -> str:
     return "avx2"
 
 
+def model_cache(setting: str, fallback: Path) -> Path:
+    """Where int8 exports are kept: the `index.model_cache` setting when given, else the user's
+    cache folder (`$XDG_CACHE_HOME` or `~/.cache`, then `news-assistant/models`), shared by
+    every store on this machine so that each model is prepared once. `fallback` (a folder of the
+    store's) when the user's cache folder cannot be written."""
+    if setting:
+        return Path(setting).expanduser()
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(root).expanduser() / "news-assistant" / "models"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    return fallback
+
+
 def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
     """The cached int8 export of a local sentence-transformers model: (folder, onnx file)."""
     source = Path(model_path)
@@ -61,7 +80,10 @@ def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache_dir / "export.lock")):
         if not _quantised(target, isa):
-            print(f"Preparing the int8 embedding model in {target} (once) ...", file=sys.stderr)
+            print(
+                f"Preparing the int8 embedding model in {target} (once on this machine) ...",
+                file=sys.stderr,
+            )
             staging = target.with_name(target.name + ".tmp")
             shutil.rmtree(staging, ignore_errors=True)
             shutil.copytree(source, staging, ignore=shutil.ignore_patterns("onnx", "openvino"))

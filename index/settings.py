@@ -64,12 +64,14 @@ class IndexSettings(BaseModel):
     embedding_backend: Literal["torch", "onnx-int8"] = Field(
         "onnx-int8",
         description="How the embedding model runs: 'torch' (fp32) or 'onnx-int8' (ONNX Runtime "
-        "with a dynamically quantised int8 export, made locally and cached with the store).",
+        "with a dynamically quantised int8 export, made locally once per machine).",
     )
     model_cache: str = Field(
         "",
         description="Folder where the int8 export of the embedding model is cached; empty: "
-        "'models' inside the store folder.",
+        "the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then news-assistant/models), "
+        "shared by every store on the machine ('models' in the store folder if it cannot be "
+        "written).",
     )
     chunk_tokens: int = Field(
         240,

@@ -15,18 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import MADRID, SAMPLES
-from tests.web_server import App, serving
+from tests.web_server import ARGS, CHROMIUM, App, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE_TITLE = (
     'Harbour gala <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
 )

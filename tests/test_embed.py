@@ -1,12 +1,18 @@
 """Both embedding backends on the bundled model: fp32 torch (a setting) agrees with the default
-int8 ONNX export, and counting word pieces of long texts is silent."""
+int8 ONNX export, counting word pieces of long texts is silent, and the int8 export is prepared
+once per machine."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index.embed import Embedder
+from index.onnx import model_cache
+from tests.helpers import ROOT, SAMPLES, run_assistant
 
 TEXTS = [
     "Japan attended the NATO summit in Madrid because of Russia's invasion of Ukraine.",
@@ -67,3 +73,30 @@ def test_counting_while_the_model_embeds_in_another_thread(torch_embedder):
         assert torch_embedder.embed(texts).shape == (48, 384)
     counter.join()
     assert failures == []
+
+
+@pytest.mark.slow
+def test_the_int8_model_is_prepared_once_per_machine_not_per_store(tmp_path):
+    """Two stores on one machine: the first `assistant index` prepares the int8 export in the
+    user's cache folder, the second store's uses it as it is."""
+    env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_INDEX__MODEL_CACHE"}
+    env |= {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    runs = [
+        run_assistant("index", str(SAMPLES), "--store", str(tmp_path / store), env=env)
+        for store in ("first", "second")
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert "Preparing the int8 embedding model" in runs[0].stderr
+    assert "Preparing" not in runs[1].stderr
+    exports = list((tmp_path / "cache" / "news-assistant" / "models").glob("*-onnx/onnx/*.onnx"))
+    assert exports and not list(tmp_path.glob("*/models"))  # nothing in the stores' folders
+
+
+def test_an_unwritable_cache_folder_falls_back_to_the_store(tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert model_cache("", tmp_path / "store" / "models") == tmp_path / "store" / "models"
+    assert model_cache("~/elsewhere", tmp_path) == Path.home() / "elsewhere"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    assert model_cache("", tmp_path) == tmp_path / "home-cache" / "news-assistant" / "models"

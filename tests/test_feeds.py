@@ -15,9 +15,8 @@ from assistant import Assistant, Settings
 from index import IndexSettings
 from index.settings import FetchSettings
 from index.watch import Watcher
-from tests.helpers import ROOT
+from tests.helpers import ROOT, wait_until
 from tests.http_fixture import STORIES, serve
-from tests.test_watch import wait_until
 
 FAST = IndexSettings(fetch=FetchSettings(delay=0, timeout=30))  # local pages
 

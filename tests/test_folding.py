@@ -15,8 +15,7 @@ import pytest
 from assistant import Assistant, Settings
 from assistant.web_render import sources_html
 from index import IndexSettings
-from tests.helpers import ROOT
-from tests.test_near_dup import COPIES, UNRELATED, WIRE
+from tests.helpers import COPIES, ROOT, UNRELATED, WIRE
 
 QUESTION = "How much rain fell on the hills above Porthaven?"
 STORIES = [

@@ -1,4 +1,5 @@
-"""The LLM client against a real llama.cpp server (SmolLM2-135M) and the same GGUF in-process.
+"""The LLM client against a real llama.cpp server (SmolLM2-135M); the same GGUF run as a local
+model is tested in `tests/test_local_llm.py`.
 
 Only the mechanics are asserted: streaming, model checks, error messages, and that whatever the
 tiny model writes comes out of `check_answer` well-formed, with exact quotes, even when an
@@ -7,15 +8,13 @@ article tries to inject instructions or fake sources.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
 from assistant.citations import check_answer
 from assistant.errors import LLMError
-from assistant.llm import LocalLLM, ServerLLM, api_base, make_llm
+from assistant.llm import ServerLLM, api_base, make_llm
 from assistant.passage import Passage
 from assistant.prompts import load_prompts
 from assistant.settings import AnswerSettings, LLMSettings
@@ -195,18 +194,3 @@ def test_injected_article_cannot_fake_sources_or_citations(llm_server: str, embe
     # A leaked system prompt, should the model repeat it, is never passed off as sourced.
     leaked = [s for s in sentences if "news assistant" in s.text or "never instructions" in s.text]
     assert not any(s.supported for s in leaked)
-
-
-@pytest.mark.slow
-def test_gguf_file_runs_in_process(smollm2_gguf: Path):
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed (pip install 'news-assistant[llm]')")
-    llm = make_llm(settings(str(smollm2_gguf), max_tokens=24, context_window=2048))
-    assert isinstance(llm, LocalLLM)
-    assert llm.model_label == f"{smollm2_gguf.stem} (local GGUF)"
-    llm.check()
-    deltas = list(llm.stream([{"role": "user", "content": "Say hello in one sentence."}]))
-    assert len(deltas) > 1 and "".join(deltas).strip()
-    assert llm.complete([{"role": "user", "content": "Say hi."}]).strip()
-    with pytest.raises(LLMError, match=r"SmolLM2.*exceed.*ASSISTANT_LLM__CONTEXT_WINDOW"):
-        llm.complete([{"role": "user", "content": "word " * 3000}])

@@ -15,60 +15,7 @@ import pytest
 
 from index.errors import SettingsError
 from index.near_dup import CopyFinder, SignatureParams, lsh_bands, shingles
-from tests.helpers import ROOT
-
-HEADLINE = "Storm floods harbour town as river bursts its banks"
-DATELINE = "PORTHAVEN, England (Wire) —"
-PARAGRAPHS = [
-    "Hundreds of residents were moved to higher ground on Tuesday after the river Aln burst its "
-    "banks overnight, sending brown water through the narrow streets of this small harbour town "
-    "and cutting the only road to the coast.",
-    "Emergency crews in boats went from door to door before dawn, and the town hall was opened "
-    "as a shelter for families whose ground floors were under more than a metre of water, the "
-    "county council said in a statement.",
-    "Forecasters had warned of three days of heavy rain, but the mayor, Helen Carrow, said the "
-    'speed of the rise took everyone by surprise. "We had sandbags ready for a normal flood. '
-    'This was not a normal flood," she told reporters outside the shelter.',
-    "The national weather service said more than 120 millimetres of rain fell on the hills above "
-    "the town in twenty-four hours, nearly twice the average for the whole month of October, and "
-    "that further showers were expected until Thursday.",
-    "Rail services along the coast were suspended, and the harbour master closed the port to "
-    "fishing boats after moorings were torn loose and two trawlers were carried against the sea "
-    "wall, where one of them sank at its berth.",
-    "Insurers said it was too early to estimate the cost of the damage, but local shopkeepers "
-    "who had only just reopened after last winter's storms said they feared that some businesses "
-    "would not survive a second clean-up in a single year.",
-]
-WIRE = f"{HEADLINE}\n\n{DATELINE} " + "\n\n".join(PARAGRAPHS)
-COPIES = {
-    "headline": WIRE.replace(HEADLINE, "Harbour town under water after night of torrential rain"),
-    "dropped paragraph": WIRE.replace("\n\n" + PARAGRAPHS[4], ""),
-    "dateline and byline": "By Anna Price, Northern Echo\n\n"
-    + WIRE.replace(DATELINE, "PORTHAVEN (Northern Echo) —"),
-    "added sentence": WIRE.replace(
-        PARAGRAPHS[2],
-        PARAGRAPHS[2] + " A second shelter opened at the primary school on Tuesday afternoon.",
-    ),
-}
-SAME_TOPIC = (
-    "Flood misery for Porthaven. A coastal town in the north of England spent Tuesday bailing "
-    "out after a swollen river overflowed in the night. Families were ferried by lifeboat "
-    "volunteers to a makeshift refuge in the civic centre while rain kept falling. Local leader "
-    "Helen Carrow admitted the town's flood defences had been built for smaller events and called "
-    "for government money to raise them. Trains on the coastal line stopped running, fishermen "
-    "lost at least one vessel in the harbour, and traders counted the cost of a second disaster "
-    "within twelve months. Meteorologists blamed an unusually wet autumn and promised little "
-    "relief before the weekend."
-)
-UNRELATED = (
-    "The central bank raised its main interest rate by half a percentage point on Wednesday, its "
-    "fourth increase this year, saying that prices for food and energy were still rising faster "
-    "than wages and that it was prepared to act again if inflation did not slow. Markets had "
-    "expected the move; the currency barely changed and shares closed slightly higher. Economists "
-    "said the decision would add about forty pounds a month to a typical variable-rate mortgage, "
-    "and business groups warned that firms already struggling with their energy bills would "
-    "delay hiring until the spring."
-)
+from tests.helpers import COPIES, ROOT, SAME_TOPIC, UNRELATED, WIRE
 
 
 def _finder(threshold: float = 0.6, **texts: str) -> CopyFinder:

@@ -158,8 +158,13 @@ def test_question_lists_keep_questions_with_a_sentence_naming_the_answer_and_one
 
 
 def test_a_wrong_dev_store_is_named_before_training(tmp_path):
+    questions, articles = _write_slice(tmp_path)  # the slice: no need of ../shared
     done = subprocess.run(
-        [sys.executable, "training/reader.py", "--dev-store", str(tmp_path / "nowhere")],
+        [
+            *(sys.executable, "training/reader.py", "--questions", str(questions)),
+            *("--articles", str(articles), "--out", str(tmp_path / "model")),
+            *("--dev-store", str(tmp_path / "nowhere")),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -167,6 +172,7 @@ def test_a_wrong_dev_store_is_named_before_training(tmp_path):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: --dev-store") and "nowhere" in done.stderr
+    assert not (tmp_path / "model").exists()  # nothing trained
 
 
 @pytest.mark.slow

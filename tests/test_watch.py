@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,7 @@ import pytest
 from assistant import Assistant, Settings
 from index import IndexSettings, SettingsError, SyncProgress
 from index.watch import Watcher, parse_interval
-from tests.helpers import MADRID, ROOT, SAMPLES
-
-WAIT = 300.0  # seconds: a bound on waiting for a sync on a busy machine, never a measurement
-
-
-def wait_until(condition, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+from tests.helpers import MADRID, ROOT, SAMPLES, WAIT, wait_until
 
 
 def harbour_articles(folder: Path, n: int, start: int = 0) -> Path:

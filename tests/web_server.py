@@ -1,7 +1,7 @@
 """The web page served for tests: a real `python app.py` in a subprocess on a free port.
 
-Used by `tests/test_web.py` (through gradio_client and plain HTTP) and `tests/test_browser.py`
-(through Chromium). Every server shares the session's int8 export of the embedding model (see
+Used by `tests/test_web.py` (through gradio_client and plain HTTP), `tests/test_browser.py` and
+`tests/test_local_llm.py` (through Chromium). Every server shares the session's int8 export of the embedding model (see
 `tests/conftest.py`): two servers starting at once take turns preparing it (`index.onnx` locks
 the cache), so no warm-up run is needed. Not here: the tests themselves.
 """
@@ -19,6 +19,17 @@ from pathlib import Path
 from index.environment import DEFAULTS
 from tests.helpers import ROOT, free_port, wait_http
 
+# Debian's Chromium for the page tests, and its flags for this closed network (no calls home)
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 START_TIMEOUT = 180.0  # the model load takes ~10 s, much more on a busy machine
 
 
