@@ -23,7 +23,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # the last decade), plain SSE otherwise; never AVX-512 or AMX. The wheel is kept in a cache of
 # its own, named by version and flags, so pip's cache never hands back a natively tuned build.
 LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' constraints.txt)
-CPU_FLAGS     := $(shell grep -o -w 'avx2\|fma\|f16c\|avx512f\|avx512_vnni\|amx_tile\|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' ')
+CPU_FLAGS     := $(strip $(shell grep -o -w 'avx2\|fma\|f16c\|avx512f\|avx512_vnni\|amx_tile\|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ' '))
 LLAMA_OFF     := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF \
                  -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
                  -DGGML_AMX_BF16=OFF
