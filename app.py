@@ -1,7 +1,7 @@
 """The News assistant web page: `python app.py [--store DIR] [--articles DIR ...] ...`.
 
 Thin on purpose: the same program as `assistant serve` (options and start-up in
-`assistant.cli_serve`, the page and its handlers in `assistant.web`). Errors end as one
+`assistant.cli.serve`, the page and its handlers in `assistant.web.app`). Errors end as one
 `error: ...` line, never a traceback.
 """
 

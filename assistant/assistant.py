@@ -21,18 +21,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import extractive, followup
+from assistant.answer import extractive, followup
+from assistant.answer.passage import Passage
+from assistant.answer.reader import Reader, sentence_texts
+from assistant.answer.retrieve import Retriever
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
-from assistant.passage import Passage
-from assistant.reader import Reader, sentence_texts
-from assistant.retrieve import Retriever
 from assistant.settings import Settings
 from assistant.types import Answer
 from index import ArticleIndex, Filters
 
 if TYPE_CHECKING:  # the LLM client and prompts load only in LLM mode
-    from assistant.llm import LLMClient
-    from assistant.prompts import Prompts
+    from assistant.answer.llm import LLMClient
+    from assistant.answer.prompts import Prompts
 
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -63,7 +63,7 @@ class Assistant:
         self.retriever = Retriever(index, settings.retrieval, reader)
         self.llm = llm
         if llm is not None and prompts is None:
-            from assistant.prompts import load_prompts
+            from assistant.answer.prompts import load_prompts
 
             prompts = load_prompts()
         self.prompts = prompts
@@ -96,8 +96,8 @@ class Assistant:
             )
         if not settings.llm.url:
             return cls(index, settings)
-        from assistant.llm import make_llm
-        from assistant.prompts import load_prompts
+        from assistant.answer.llm import make_llm
+        from assistant.answer.prompts import load_prompts
 
         prompts = load_prompts()  # a broken prompt file is reported before the LLM is asked
         client = make_llm(settings.llm)
@@ -192,7 +192,7 @@ class Assistant:
         passages: list[Passage],
         began: float,
     ) -> Iterator[str | Answer]:
-        from assistant.citations import check_answer
+        from assistant.answer.citations import check_answer
 
         passages = self._fit_context(passages, prompts)
         messages = [

@@ -14,11 +14,11 @@ from `Retriever.rank_chunks` with the same question and filters. Measured:
 - evidence: a gold answer appears in the top-k passages, and in the passages the answer cites.
 - accuracy: the answer text contains a gold answer, SQuAD-normalised (`normalise_answer`).
 - multiple choice: the choice best supported by the sentences of the articles the answer's
-  passages come from (`assistant.choices`).
+  passages come from (`assistant.answer.choices`).
 - latency of `ask`, p50 and p95.
 
 An answer that says the articles don't tell (`answered` False) counts as neither correct nor
-citing evidence. Not here: printing (`assistant.cli_eval`) and benchmarks (`bench/`).
+citing evidence. Not here: printing (`assistant.cli.evaluation`) and benchmarks (`bench/`).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answer.choices import contains_answer, normalise_answer, pick_choice, whole_articles
+from assistant.answer.retrieve import Ranked, merge_passages
 from assistant.assistant import Assistant, make_filters
-from assistant.choices import contains_answer, normalise_answer, pick_choice, whole_articles
 from assistant.errors import ArticleError
-from assistant.retrieve import Ranked, merge_passages
 from index import ArticleIndex
 
 RANK_DEPTH = 10  # the article ranking must reach this deep for Hit@10 and MRR@10

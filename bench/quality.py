@@ -261,7 +261,7 @@ def render(data: dict[str, Any], args: argparse.Namespace, chart: str) -> str:
         f"{s['chunk_overlap']} overlap, extractive answers. Paper baselines: Kasai et al., "
         "*RealTime QA: What's the Answer Right Now?* (2022), measured on their own question "
         "set against the live web, not on this corpus.",
-        "Multiple choice (`assistant.choices.pick_choice`): each choice scores its best "
+        "Multiple choice (`assistant.answer.choices.pick_choice`): each choice scores its best "
         "supporting sentence in the whole articles the top-k passages come from, support = "
         "(share of the choice's distinctive words in the sentence) x (the sentence's cosine "
         "similarity to the question followed by that choice); ties go to the summed support, "

@@ -20,6 +20,7 @@ apply_defaults()  # before chromadb, gradio or transformers are imported
 if TYPE_CHECKING:
     from index.article_index import ArticleIndex
     from index.atomic import write_atomically
+    from index.cluster import RayEmbedder, ray_embedder
     from index.errors import (
         ArticleError,
         NewsAssistantError,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         StoreLockedError,
         StoreMismatchError,
     )
+    from index.onnx import session_options
     from index.parse import SUPPORTED_EXTENSIONS
     from index.records import ArticleRecord
     from index.settings import IndexSettings
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
         SyncProgress,
         SyncReport,
     )
+    from index.watch import Watcher, nice_interval, parse_interval
 
 _HOME = {
     "ArticleIndex": "index.article_index",
@@ -69,6 +72,12 @@ _HOME = {
     "StoreCheck": "index.types",
     "SyncProgress": "index.types",
     "SyncReport": "index.types",
+    "RayEmbedder": "index.cluster",
+    "ray_embedder": "index.cluster",
+    "session_options": "index.onnx",
+    "Watcher": "index.watch",
+    "nice_interval": "index.watch",
+    "parse_interval": "index.watch",
 }
 
 __all__ = [
@@ -85,6 +94,7 @@ __all__ = [
     "IndexSettings",
     "IndexStats",
     "NewsAssistantError",
+    "RayEmbedder",
     "SettingsError",
     "StoreCheck",
     "StoreError",
@@ -93,6 +103,11 @@ __all__ = [
     "SyncProgress",
     "SyncReport",
     "Tokenizer",
+    "Watcher",
+    "nice_interval",
+    "parse_interval",
+    "ray_embedder",
+    "session_options",
     "split_sentences",
     "write_atomically",
 ]

@@ -7,7 +7,7 @@ brings it in line with the records: articles gone are removed, new and changed o
 their stored text. The writer updates it at the end of each sync (the cost is paid while
 indexing); a reader that finds it behind the store updates it on first use.
 
-Not here: finding the groups (`index.near_dup`), folding search results (`assistant.retrieve`).
+Not here: finding the groups (`index.near_dup`), folding search results (`assistant.answer.retrieve`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ it and shows it in its status line). `stop()` ends it cleanly: a running sync fi
 it is writing and returns; nothing is left half-written. A sync that cannot run (another writer
 holds the store past `lock_timeout`, a full disk) is reported and tried again next time.
 
-Not here: the sync itself (`index.sync`), the command line (`assistant.cli_watch`).
+Not here: the sync itself (`index.sync`), the command line (`assistant.cli.watching`).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import answer_sentences, check_answer
-from assistant.passage import Passage
+from assistant.answer.citations import answer_sentences, check_answer
+from assistant.answer.passage import Passage
 from assistant.settings import AnswerSettings
 from assistant.types import Citation
 

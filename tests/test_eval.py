@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.choices import contains_answer, normalise_answer, pick_choice, whole_articles
+from assistant.answer.choices import contains_answer, normalise_answer, pick_choice, whole_articles
+from assistant.answer.passage import Passage
+from assistant.answer.retrieve import Ranked
 from assistant.evaluate import (
     article_ranking,
     gold_rank,
@@ -20,8 +22,6 @@ from assistant.evaluate import (
     mrr_at,
     normalise_id,
 )
-from assistant.passage import Passage
-from assistant.retrieve import Ranked
 from index import ArticleError, Chunk
 from tests.eval_fixture import ARTICLES, CHARGER, SQUID, write_fixture
 from tests.helpers import ROOT
@@ -84,7 +84,7 @@ def _approx(expected: dict) -> dict:
 
 def test_evaluation_matches_hand_computed_metrics_as_of_the_question_date(fixture_store):
     from assistant.assistant import Assistant
-    from assistant.cli_eval import format_report
+    from assistant.cli.evaluation import format_report
     from assistant.evaluate import evaluate
     from assistant.settings import Settings
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant import extractive
-from assistant.passage import Passage
+from assistant.answer import extractive
+from assistant.answer.passage import Passage
 from assistant.settings import AnswerSettings
 
 ARTICLE = (

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.web_render import sources_html
+from assistant.web.render import sources_html
 from index import IndexSettings
 from tests.helpers import COPIES, ROOT, UNRELATED, WIRE
 

@@ -3,7 +3,7 @@ the previous turn."""
 
 from __future__ import annotations
 
-from assistant.followup import Turn, rewrite
+from assistant.answer.followup import Turn, rewrite
 
 LIST_ANSWER = (
     "Japanese Prime Minister Fumio Kishida, South Korean President Yoon Suk-yeol, Australian "

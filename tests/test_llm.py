@@ -12,11 +12,11 @@ import re
 
 import pytest
 
-from assistant.citations import check_answer
+from assistant.answer.citations import check_answer
+from assistant.answer.llm import ServerLLM, api_base, make_llm
+from assistant.answer.passage import Passage
+from assistant.answer.prompts import load_prompts
 from assistant.errors import LLMError
-from assistant.llm import ServerLLM, api_base, make_llm
-from assistant.passage import Passage
-from assistant.prompts import load_prompts
 from assistant.settings import AnswerSettings, LLMSettings
 from tests.helpers import free_port
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, LLMError, Settings
+from assistant.answer.llm import make_llm
+from assistant.answer.local_llm import LocalLLM
 from assistant.errors import LocalModelStopped
-from assistant.llm import make_llm
-from assistant.local_llm import LocalLLM
 from assistant.settings import LLMSettings
 from tests.helpers import MADRID, ROOT, SAMPLES, wait_until
 from tests.web_server import ARGS, CHROMIUM, Server, app_env
@@ -138,7 +138,7 @@ def test_the_model_process_ends_with_its_parent(smollm2_gguf: Path):
 
     script = (
         "import os, sys\n"
-        "from assistant.local_llm import LocalLLM\n"
+        "from assistant.answer.local_llm import LocalLLM\n"
         "from assistant.settings import LLMSettings\n"
         "llm = LocalLLM(LLMSettings(url=sys.argv[1], context_window=2048))\n"
         "llm.check()\n"
@@ -261,7 +261,7 @@ def test_the_page_stays_up_when_the_model_crashes_mid_answer(smollm2_gguf, tmp_p
             found = [
                 p
                 for p in psutil.Process(server.proc.pid).children(recursive=True)
-                if "assistant.llm_child" in " ".join(p.cmdline())
+                if "assistant.answer.llm_child" in " ".join(p.cmdline())
             ]
             return found[0] if found else None
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from assistant.login_guard import (
+from assistant.web.login_guard import (
     MAX_FORM_BYTES,
     Admission,
     LoginAttempts,

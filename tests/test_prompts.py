@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer.passage import Passage
+from assistant.answer.prompts import load_prompts
 from assistant.errors import NewsAssistantError, PromptError
-from assistant.passage import Passage
-from assistant.prompts import load_prompts
 
 ARTICLE = (
     "OSLO, May 2 - The city council approved a new tram line on Monday.\n\n"

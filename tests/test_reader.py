@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant, Settings, SettingsError
-from assistant.reader import Reader
+from assistant.answer.reader import Reader
 from tests.eval_fixture import ARTICLES, QUESTIONS, write_fixture
 from tests.helpers import ROOT, SAMPLES
 
@@ -218,7 +218,7 @@ def test_a_damaged_model_file_is_named_with_how_to_rebuild(trained, tmp_path):
 def test_with_the_reader_off_no_model_is_needed(tmp_path, embedder, monkeypatch):
     from index import ArticleIndex
 
-    monkeypatch.setattr("assistant.reader.MODEL_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr("assistant.answer.reader.MODEL_DIR", tmp_path / "nowhere")
     index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
     assert index.sync([SAMPLES]).failed == 0
     off = Settings(store=tmp_path / "store").model_copy(
@@ -265,7 +265,7 @@ KNOWN = [
 
 
 def test_the_shipped_reader_loads_offline_and_ranks_the_answer_first(monkeypatch):
-    from assistant.reader import MODEL_DIR
+    from assistant.answer.reader import MODEL_DIR
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert (MODEL_DIR / "model.onnx").stat().st_size < 30 * 2**20

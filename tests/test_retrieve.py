@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.retrieve import Retriever
+from assistant.answer.retrieve import Retriever
 from assistant.settings import RetrievalSettings
 from index import Filters
 

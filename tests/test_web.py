@@ -217,7 +217,7 @@ def test_no_file_route_serves_uploads_or_the_store(uploads, uploader, tmp_path):
 
 
 def test_discard_removes_received_copies_and_stale_leftovers_only(tmp_path):
-    from assistant.uploads import discard
+    from assistant.web.uploads import discard
 
     incoming = tmp_path / "store" / ".incoming"
     taken = write(incoming / "a1", "taken.txt", "x")
@@ -355,7 +355,7 @@ def test_reindex_syncs_the_article_folders_with_pruning(client, app):
 
 
 def test_safe_name_keeps_only_a_plain_base_name():
-    from assistant.uploads import safe_name
+    from assistant.web.uploads import safe_name
 
     assert safe_name("../../evil.txt") == "evil.txt"
     assert safe_name("..\\..\\win.TXT") == "win.txt"
@@ -388,7 +388,7 @@ def cite(n: int, article_id: str, passage: str, quote: str, **fields: str):
 
 
 def test_rendering_escapes_article_markup_and_links_only_http():
-    from assistant.web_render import article_card, chat_text, safe_url
+    from assistant.web.render import article_card, chat_text, safe_url
 
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("  JavaScript:alert(1)") is None
@@ -419,7 +419,7 @@ def test_rendering_escapes_article_markup_and_links_only_http():
 
 def test_sources_are_one_card_per_article_in_plain_text_linking_only_the_article():
     from assistant.types import Answer
-    from assistant.web_render import answer_markdown, sources_html
+    from assistant.web.render import answer_markdown, sources_html
 
     first = "# Summit opens\n\nLeaders met in **Madrid** on Tuesday. See [the plan](https://evil.example/x)."
     second = "Kishida said _Japan_ would attend. More at https://other.example/y today."

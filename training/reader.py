@@ -21,7 +21,7 @@ draw the curve. Learned from `questions-train.jsonl` only: the dev questions are
 `--listwise` also trains on each question's pairs as one ranked list (LambdaLoss, beside the
 pairs' cross-entropy); measured and not used for the shipped model (docs/evaluation.md).
 
-Not here: using the reader (`assistant.reader`), or measuring its uses on dev (`bench/`).
+Not here: using the reader (`assistant.answer.reader`), or measuring its uses on dev (`bench/`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.choices import contains_answer  # noqa: E402
+from assistant.answer.choices import contains_answer  # noqa: E402
 from index import split_sentences  # noqa: E402
 from index.environment import apply_defaults  # noqa: E402
 
@@ -382,7 +382,7 @@ def int8_drift(model: Any, out: Path, pairs: list[Pair]) -> float:
     """Largest difference in probability between the trained model and its shipped int8 file."""
     import numpy as np
 
-    from assistant.reader import Reader
+    from assistant.answer.reader import Reader
 
     reader = Reader(out)
     exact = np.asarray(model.predict([(p.question, p.sentence) for p in pairs]), dtype=np.float32)
@@ -396,8 +396,8 @@ def dev_figures(out: Path, store: Path, questions: Path, limit: int = 0) -> dict
     """The dev questions answered from a whole-corpus index `store`, with the new reader and
     without it (`assistant eval`'s figures); the dev questions only measure, never train."""
     from assistant import Assistant, Settings
+    from assistant.answer.reader import Reader
     from assistant.evaluate import evaluate, load_questions
-    from assistant.reader import Reader
     from index import ArticleIndex
 
     chosen = load_questions(questions, "asked_on", limit or None)

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from assistant import extractive
-from assistant.passage import Passage
-from assistant.reader import Reader
+from assistant.answer import extractive
+from assistant.answer.passage import Passage
+from assistant.answer.reader import Reader
 from index import ArticleIndex, Tokenizer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

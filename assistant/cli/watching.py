@@ -14,15 +14,21 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli_common import add_store_options, settings_from
-from assistant.cli_index import add_ray_option, embedder_from
+from assistant.cli.common import add_store_options, settings_from
+from assistant.cli.indexing import add_ray_option, embedder_from
 from assistant.errors import UsageError
 from assistant.settings import Settings
-from index import ArticleIndex, NewsAssistantError, SyncReport
-from index.watch import Watcher, nice_interval, parse_interval
+from index import (
+    ArticleIndex,
+    NewsAssistantError,
+    SyncReport,
+    Watcher,
+    nice_interval,
+    parse_interval,
+)
 
 if TYPE_CHECKING:
-    from index.cluster import RayEmbedder
+    from index import RayEmbedder
 
 
 def add_parser(sub: Any) -> None:

@@ -1,13 +1,13 @@
 """Keep the store off Gradio's `file=` routes: nothing under STORE is ever served back.
 
 Gradio serves files it received or created through `/gradio_api/file=PATH` (and `/file=PATH`).
-Uploads arrive in the store's own `STORE/.incoming` folder (see `assistant.uploads`), which
+Uploads arrive in the store's own `STORE/.incoming` folder (see `assistant.web.uploads`), which
 Gradio must be free to read when the upload handler runs, so it cannot be one of Gradio's
 `blocked_paths`; `StoreFileGuard`, a pure ASGI middleware, answers 403 to any `file=` request
 whose path lies inside the store, however it is spelled (relative, `..`, percent-encoded, through
-a symlink). The rest of the store is also in `blocked_paths` (set in `assistant.cli_serve`).
+a symlink). The rest of the store is also in `blocked_paths` (set in `assistant.cli.serve`).
 
-Not here: the upload handling itself (`assistant.uploads`) and sign-in (`assistant.login_guard`).
+Not here: the upload handling itself (`assistant.web.uploads`) and sign-in (`assistant.web.login_guard`).
 """
 
 from __future__ import annotations

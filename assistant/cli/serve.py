@@ -3,7 +3,7 @@
 Start-up: check where the page may be served, open (or create) the store, index the `--articles`
 folders, load the model, launch. Binding beyond loopback needs a password (`--auth USER:PASS` or
 ASSISTANT_AUTH) unless `--insecure-no-auth` says otherwise; that check runs before anything is
-loaded, so a refused start-up is immediate. Gradio is imported only to serve (`assistant.web`).
+loaded, so a refused start-up is immediate. Gradio is imported only to serve (`assistant.web.app`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli_common import add_store_options, settings_from
+from assistant.cli.common import add_store_options, settings_from
 from assistant.errors import NewsAssistantError, SettingsError, UsageError
 from assistant.settings import Settings
 from index import ArticleIndex
 
 if TYPE_CHECKING:
-    from assistant.web import WebApp
+    from assistant.web.app import WebApp
 
 
 def add_parser(sub: Any) -> None:
@@ -95,7 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _interval(text: str) -> float:
-    from index.watch import parse_interval
+    from index import parse_interval
 
     try:
         return parse_interval(text)
@@ -106,7 +106,7 @@ def _interval(text: str) -> float:
 def start(settings: Settings, llm: str | None = None, model: str | None = None) -> WebApp:
     """Open (or create) the store, index the --articles folders, connect the answerer."""
     from assistant.assistant import Assistant
-    from assistant.web import WebApp
+    from assistant.web.app import WebApp
 
     index = ArticleIndex.open(settings.store, settings.index, chroma_url=settings.chroma_url)
     folders = list(settings.web.articles)
@@ -123,7 +123,9 @@ def start(settings: Settings, llm: str | None = None, model: str | None = None) 
 
 def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     """Serve until interrupted; prints the address and whether a password guards it."""
-    from assistant import file_guard, login_guard, web_look, web_page
+    from assistant.web import file_guard, login_guard
+    from assistant.web import look as web_look
+    from assistant.web import page as web_page
 
     settings = app.settings.web
     _log_to_stderr()

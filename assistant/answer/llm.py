@@ -8,14 +8,14 @@
 A server is any OpenAI-compatible API (llama.cpp server, Ollama, vLLM, LM Studio, OpenAI),
 spoken to through llama-index's `OpenAILike`; both `http://host:port` and `http://host:port/v1`
 name it. A `.gguf` path runs the model with llama.cpp's server in a child process that
-`assistant.local_llm` starts and watches (the optional `llm` extra). Every failure becomes an
+`assistant.answer.local_llm` starts and watches (the optional `llm` extra). Every failure becomes an
 `LLMError` with a one-line message that names the URL or file and the model, and says what to
 check.
 
 When `model` is empty and the server lists exactly one model, `check()` adopts that one (it shows
 in `model_label`); with several it asks the user to choose.
 
-Not here: prompts (`assistant.prompts`) and checking the answer (`assistant.citations`).
+Not here: prompts (`assistant.answer.prompts`) and checking the answer (`assistant.answer.citations`).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def make_llm(settings: LLMSettings) -> LLMClient:
             raise LLMError(f"ASSISTANT_LLM__URL={url!r} has no host: use {_URL_HINT}")
         return ServerLLM(settings)
     if url.lower().endswith(".gguf"):
-        from assistant.local_llm import LocalLLM
+        from assistant.answer.local_llm import LocalLLM
 
         return LocalLLM(settings)
     raise LLMError(

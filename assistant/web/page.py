@@ -2,8 +2,8 @@
 index status), and the events that connect them to a `WebApp`'s handlers.
 
 Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/upload_articles`,
-`/reindex`); every other event is private. Not here: the handlers (`assistant.web`), the HTML
-(`assistant.web_render`) and the look (`assistant.web_look`).
+`/reindex`); every other event is private. Not here: the handlers (`assistant.web.app`), the HTML
+(`assistant.web.render`) and the look (`assistant.web.look`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import web_look
-from assistant import web_render as render
-from assistant.uploads import ACCEPTED
-from assistant.web import Report, WebApp
+from assistant.web import look as web_look
+from assistant.web import render
+from assistant.web.app import Report, WebApp
+from assistant.web.uploads import ACCEPTED
 
 WATCH_REFRESH_SECONDS = 15.0
 

@@ -9,7 +9,7 @@ article that overlap are merged into one passage, so a passage is never shown tw
 syndicated by several outlets, `index.fold_copies`) count once: only the best-ranked article of a
 group stays, and its passages name the others (`Passage.also_in`).
 
-Not here: choosing sentences or writing answers (`assistant.extractive`, `assistant.llm`).
+Not here: choosing sentences or writing answers (`assistant.answer.extractive`, `assistant.answer.llm`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from assistant.passage import Passage
-from assistant.reader import Reader, sentence_texts
+from assistant.answer.passage import Passage
+from assistant.answer.reader import Reader, sentence_texts
 from assistant.settings import RetrievalSettings
 from assistant.types import Copy
 from index import ArticleIndex, Chunk, Filters, Tokenizer

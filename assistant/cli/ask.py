@@ -8,7 +8,7 @@ import textwrap
 from typing import Any
 
 from assistant.assistant import Assistant, check_top_k, make_filters
-from assistant.cli_common import add_store_options, settings_from
+from assistant.cli.common import add_store_options, settings_from
 from assistant.errors import QuestionError, UsageError
 from assistant.types import Answer, Citation
 

@@ -1,13 +1,13 @@
 """The process that runs a local GGUF model: llama.cpp's OpenAI-compatible server (the one in
 llama-cpp-python) on a listening socket made by its parent, ending when its parent ends.
 
-    python -m assistant.llm_child --fd N --parent PID --model FILE --n-ctx 4096 --alias NAME
+    python -m assistant.answer.llm_child --fd N --parent PID --model FILE --n-ctx 4096 --alias NAME
 
-`assistant.local_llm.LocalLLM` starts and watches it: a crash of the native model runtime ends
+`assistant.answer.local_llm.LocalLLM` starts and watches it: a crash of the native model runtime ends
 this process, never the page or command that asked. A model that cannot be loaded is one line
 on stderr and exit code 3.
 
-Not here: starting, restarting and speaking to it (`assistant.local_llm`).
+Not here: starting, restarting and speaking to it (`assistant.answer.local_llm`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m assistant.llm_child")
+    p = argparse.ArgumentParser(prog="python -m assistant.answer.llm_child")
     p.add_argument("--fd", type=int, required=True, help="a listening TCP socket to serve on")
     p.add_argument("--parent", type=int, required=True, help="end when this process is gone")
     p.add_argument("--model", required=True, help="the GGUF file")

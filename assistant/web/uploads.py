@@ -7,7 +7,7 @@ uploads nothing could be read from. The browser's files arrive in the store's ow
 folder (`incoming_folder`, Gradio's upload folder), which no route serves, and are deleted
 (`discard`) as soon as they are copied. Files are written whole or not at all
 (`index.write_atomically`), so a sync never reads half an upload. Not here: the sync itself and
-the report's HTML (`assistant.web`, `assistant.web_render`).
+the report's HTML (`assistant.web.app`, `assistant.web.render`).
 """
 
 from __future__ import annotations

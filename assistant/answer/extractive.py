@@ -14,7 +14,7 @@ wording, kind and passage rank) is compared with the question by meaning.
 When no sentence is close enough to the question, the answer says plainly that the articles
 don't say.
 
-Not here: retrieval (`assistant.retrieve`) and LLM answers (`assistant.llm`).
+Not here: retrieval (`assistant.answer.retrieve`) and LLM answers (`assistant.answer.llm`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.passage import Passage
-from assistant.reader import Reader
+from assistant.answer.passage import Passage
+from assistant.answer.reader import Reader
 from assistant.settings import AnswerSettings
 from assistant.types import AnswerSentence, Citation
 from index import Tokenizer, split_sentences

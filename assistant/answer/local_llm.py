@@ -6,13 +6,13 @@ watches.
     for delta in llm.stream(messages):
         ...
 
-The model runs in `python -m assistant.llm_child`, spoken to over loopback like any
-OpenAI-compatible server (`assistant.llm.ServerLLM`). A native crash of the model runtime ends
+The model runs in `python -m assistant.answer.llm_child`, spoken to over loopback like any
+OpenAI-compatible server (`assistant.answer.llm.ServerLLM`). A native crash of the model runtime ends
 the child only: the answer being written ends with `LocalModelStopped` (the assistant then
 answers extractively and says why), the page or command that asked stays up, and the next
 request starts the child again. The child ends with this process, however this one ends.
 
-Not here: the child itself (`assistant.llm_child`) and the HTTP client (`assistant.llm`).
+Not here: the child itself (`assistant.answer.llm_child`) and the HTTP client (`assistant.answer.llm`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import httpx
 
+from assistant.answer.llm import Message, ServerLLM
 from assistant.errors import LLMError, LocalModelStopped
-from assistant.llm import Message, ServerLLM
 from assistant.settings import LLMSettings
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class LocalLLM:
         url = f"http://127.0.0.1:{listening.getsockname()[1]}"
         handle, log_name = tempfile.mkstemp(prefix="news-assistant-llm-", suffix=".log")
         command = [
-            *(sys.executable, "-m", "assistant.llm_child"),
+            *(sys.executable, "-m", "assistant.answer.llm_child"),
             *("--fd", str(listening.fileno()), "--parent", str(os.getpid())),
             *("--model", str(self.path), "--n-ctx", str(self.settings.context_window)),
             *("--alias", _ALIAS),

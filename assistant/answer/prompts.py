@@ -13,9 +13,9 @@ Retrieved article text is untrusted. `render_answer` fences every passage as dat
 fence or pass for a citation marker, so an article cannot fake a source of its own. The system
 prompt tells the model that fenced text is data, never instructions. This narrows prompt
 injection, it cannot rule it out: answers are still checked against the passages afterwards
-(`assistant.citations`).
+(`assistant.answer.citations`).
 
-Not here: calling the LLM (`assistant.llm`) and checking what it wrote (`assistant.citations`).
+Not here: calling the LLM (`assistant.answer.llm`) and checking what it wrote (`assistant.answer.citations`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.answer.passage import Passage
 from assistant.errors import PromptError
-from assistant.passage import Passage
 
 # file name -> (placeholders it must have, placeholders it may have)
 SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {

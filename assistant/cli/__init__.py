@@ -1,4 +1,4 @@
-"""The `assistant` command line: one sub-command per module, dispatched here.
+"""The `assistant` command line: one module per sub-command in this folder, dispatched here.
 
 Every user mistake ends as a one-line `error: ...` on stderr with exit code 1, or 2 for usage
 errors (an option out of range or contradicting another, an unsafe bind), never a traceback.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant import cli_ask, cli_eval, cli_index, cli_serve, cli_watch
+from assistant.cli import ask, evaluation, indexing, serve, watching
 from assistant.errors import NewsAssistantError, UsageError
 
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask questions about your news articles; answers cite their sentences.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_index, cli_watch, cli_ask, cli_eval, cli_serve):
+    for module in (indexing, watching, ask, evaluation, serve):
         module.add_parser(sub)
     return parser
 

@@ -2,8 +2,8 @@
 
 Everything about the page's appearance is here, in `web.css` and in `web.js` (the phone layout's
 folded filters); the page requests nothing from
-other sites. Not here: what the page holds (`assistant.web`) or the HTML it shows
-(`assistant.web_render`, whose classes `web.css` styles).
+other sites. Not here: what the page holds (`assistant.web.app`) or the HTML it shows
+(`assistant.web.render`, whose classes `web.css` styles).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ SCRIPT = Path(__file__).with_name("web.js")  # run once when the page loads (pho
 
 def launch_options() -> dict[str, Any]:
     """The `css` and `theme` arguments of `gr.Blocks.launch` (`web.js` runs on the page's load
-    event: see `assistant.web_page`)."""
+    event: see `assistant.web.page`)."""
     return {"css": STYLESHEET.read_text(encoding="utf-8"), "theme": theme()}
 
 

@@ -13,8 +13,8 @@ are cores: a lone answer's 12 pairs take about as long as with two threads per r
 CPU of one (measured in docs/benchmarks.md), and answers asked at once do not fight over
 threads.
 
-Not here: how the scores are used (`assistant.extractive`, `assistant.retrieve`,
-`assistant.choices`) or training.
+Not here: how the scores are used (`assistant.answer.extractive`, `assistant.answer.retrieve`,
+`assistant.answer.choices`) or training.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.errors import SettingsError
-from index import split_sentences
-from index.onnx import session_options
+from index import session_options, split_sentences
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "reader"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
 _FILES = ("model.onnx", "tokenizer.json")
 _CACHE = 20_000
 _MIN_WORDS = 4

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.assistant import Assistant
-from assistant.cli_common import add_store_options, settings_from
+from assistant.cli.common import add_store_options, settings_from
 from assistant.evaluate import (
     RANK_DEPTH,
     EvalReport,

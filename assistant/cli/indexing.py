@@ -8,12 +8,12 @@ import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli_common import add_store_options, settings_from
+from assistant.cli.common import add_store_options, settings_from
 from assistant.settings import Settings
 from index import ArticleIndex, SyncProgress
 
 if TYPE_CHECKING:
-    from index.cluster import RayEmbedder
+    from index import RayEmbedder
 
 
 def add_parser(sub: Any) -> None:
@@ -60,7 +60,7 @@ def embedder_from(args: argparse.Namespace, settings: Settings) -> RayEmbedder |
     address = getattr(args, "ray", None) or settings.index.ray_address
     if not address:
         return None
-    from index.cluster import ray_embedder
+    from index import ray_embedder
 
     return ray_embedder(settings.index, address).start()
 

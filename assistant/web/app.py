@@ -4,10 +4,10 @@
 Endpoints for programs: `ask` (an `Answer` as a JSON dict), `status`, and the upload and
 re-index reports (a line per file).
 
-Not here: the layout and its events (`assistant.web_page`); the HTML of answers, sources and
-reports (`assistant.web_render`); the theme and stylesheet (`assistant.web_look`); saving
-uploads (`assistant.uploads`); options, start-up and the bind/password rules
-(`assistant.cli_serve`).
+Not here: the layout and its events (`assistant.web.page`); the HTML of answers, sources and
+reports (`assistant.web.render`); the theme and stylesheet (`assistant.web.look`); saving
+uploads (`assistant.web.uploads`); options, start-up and the bind/password rules
+(`assistant.cli.serve`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import web_render as render
 from assistant.assistant import Assistant, Conversation, clean_question, make_filters
 from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
-from assistant.uploads import Upload, discard, incoming_folder, save_uploads, settle
-from index import SyncProgress, SyncReport
-from index.watch import Watcher
+from assistant.web import render
+from assistant.web.uploads import Upload, discard, incoming_folder, save_uploads, settle
+from index import SyncProgress, SyncReport, Watcher
 
 log = logging.getLogger("assistant.web")
 Report = dict[str, Any]

@@ -15,7 +15,7 @@ The address is the connection's peer as the server saw it: uvicorn replaces it b
 X-Forwarded-For one only for a proxy on the same machine (its FORWARDED_ALLOW_IPS); IPv6 clients
 count per /64, the block one host is given. Memory is bounded: idle addresses are forgotten and
 the table holds at most `max_addresses`. Failures are logged (address, user name, count; never
-the password) to `assistant.web`; a lockout once, as a warning.
+the password) to `assistant.web.app`; a lockout once, as a warning.
 
 Not here: the password check itself, the other routes (Gradio refuses them without the sign-in
 cookie), and the sign-in form's text (Gradio's form shows nothing for a 429).

@@ -25,7 +25,7 @@ What this cannot catch: a sentence that reuses a source's words but changes a de
 a name, a negation) can still score above the threshold. It flags invented and misattributed
 sentences, it does not prove them true.
 
-Not here: generating the answer (`assistant.llm`) and the prompts (`assistant.prompts`).
+Not here: generating the answer (`assistant.answer.llm`) and the prompts (`assistant.answer.prompts`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.passage import Passage
+from assistant.answer.passage import Passage
 from assistant.types import AnswerSentence, Citation
 from index import Tokenizer, split_sentences
 
