@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import httpx
@@ -528,3 +529,29 @@ def test_password_protects_the_page_and_the_api(locked):
     assert status["articles"] == 0 and status["mode"] == "extractive"
     log = locked.log.read_text()
     assert "password required" in log and "reader" in log
+
+
+def test_handlers_are_wired_to_the_page_parts_by_name():
+    import gradio as gr
+
+    from assistant.web.page import named
+
+    ui = SimpleNamespace(box="box", chat="chat", panel="panel", note="note")
+
+    def handler(box: str, chat: list[str]) -> dict[str, object]:
+        return {"panel": f"{box} after {len(chat)}", "chat": [*chat, box]}
+
+    wired = named(ui, handler, ("box", "chat"), ("chat", "panel", "note"))
+    assert wired["inputs"] == ["box", "chat"] and wired["outputs"] == ["chat", "panel", "note"]
+    assert wired["fn"]("hi", ["a"]) == (["a", "hi"], "hi after 1", gr.skip())
+
+    def streaming(box: str):
+        yield {"note": "searching"}
+        yield {"note": "", "panel": box}
+
+    wired = named(ui, streaming, ("box",), ("panel", "note"))
+    assert list(wired["fn"]("x")) == [(gr.skip(), "searching"), ("x", "")]
+    single = named(ui, lambda: {"note": "n", "panel": "not shown"}, (), ("note",))
+    assert single["fn"]() == "n"
+    with pytest.raises(AttributeError):
+        named(ui, handler, ("box", "missing"), ("chat",))

@@ -1,6 +1,9 @@
 """The web page's handlers: a streaming chat over the index, filters, uploads, index status.
 
 `WebApp` holds the shared `Assistant` and every handler (the chat's `respond` generator first).
+The page's handlers take the values of its parts as keyword arguments named after them and
+return (or yield) `Parts`: a dict of the parts they change, by name; a part left out is left as
+it is (`assistant.web.page` wires names to components).
 Endpoints for programs: `ask` (an `Answer` as a JSON dict), `status`, and the upload and
 re-index reports (a line per file).
 
@@ -32,6 +35,9 @@ from index import SyncProgress, SyncReport, Watcher
 
 log = logging.getLogger("assistant.web")
 Report = dict[str, Any]
+Parts = dict[
+    str, Any
+]  # new values of the page's parts, by the name `assistant.web.page` gives them
 
 
 class WebApp:
@@ -77,77 +83,91 @@ class WebApp:
             stats["watch"] = {**asdict(watched), "line": watched.line()}
         return stats
 
-    def refresh(self, chosen: Sequence[str] | None = None) -> tuple[Any, ...]:
-        """Status panel, header line and the source filter's choices, after any change."""
+    def refresh(self, source_filter: Sequence[str] | None = None) -> Parts:
+        """Status panel, header line and the source filter's choices, after any change (the
+        sources chosen in the filter are kept while some article is from them)."""
         stats = self.status()
-        keep = [s for s in (chosen or []) if s in stats["sources"]]
-        return (
-            render.status_html(stats),
-            render.header_html(stats),
-            gr.Dropdown(choices=stats["sources"], value=keep),
-        )
+        keep = [s for s in (source_filter or []) if s in stats["sources"]]
+        return {
+            "status": render.status_html(stats),
+            "header": render.header_html(stats),
+            "source_filter": gr.Dropdown(choices=stats["sources"], value=keep),
+        }
 
-    def on_load(self) -> tuple[Any, ...]:
-        return (*self.refresh(), render.sources_placeholder(self.index.stats().articles))
+    def on_load(self) -> Parts:
+        placeholder = render.sources_placeholder(self.index.stats().articles)
+        return {**self.refresh(), "sources": placeholder}
 
     # -- chat ---------------------------------------------------------------------------------
     def respond(
         self,
-        message: str,
-        history: list[Any],
+        question: str,
+        chatbot: list[Any],
         conversation: Conversation | None,
         answers: list[Answer | None],
-        sources: list[str] | None,
+        source_filter: list[str] | None,
         since: str,
         until: str,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer to `message` into the chat; then its checked text and sources.
+    ) -> Iterator[Parts]:
+        """Stream the answer to `question` into the chat; then its checked text and sources.
 
-        Yields (question box, chat, sources panel, filter note, conversation, answers). A
-        question that cannot be asked gets a message in the chat, the question stays in its box
-        to be fixed, and the sources panel is cleared: nothing is left "searching".
+        Changes the question box, the chat, the sources panel, the filter note, the
+        conversation and the answers shown. A question that cannot be asked gets a message in
+        the chat, the question stays in its box to be fixed, and the sources panel is cleared:
+        nothing is left "searching".
         """
         problem = _date_problem(since, until)
         note = _note(problem)
         try:
             if problem:
                 raise QuestionError(problem.rstrip(".") + ".")
-            question = clean_question(message or "", self.settings.answer.max_question_chars)
+            asked = clean_question(question or "", self.settings.answer.max_question_chars)
             self._check_ready()
         except NewsAssistantError as exc:
             refusal = {"role": "assistant", "content": render.refusal_markdown(str(exc))}
-            cleared = render.sources_cleared(str(exc))
-            yield message, [*history, refusal], cleared, note, conversation, [*answers, None]
+            yield {
+                "question": question,
+                "chatbot": [*chatbot, refusal],
+                "sources": render.sources_cleared(str(exc)),
+                "filter_note": note,
+                "conversation": conversation,
+                "answers": [*answers, None],
+            }
             return
         conversation = conversation or self.assistant.chat()
         reply = {"role": "assistant", "content": render.streaming_markdown("")}
-        history = [*history, {"role": "user", "content": render.chat_text(question)}, reply]
+        chat = [*chatbot, {"role": "user", "content": render.chat_text(asked)}, reply]
         answers = [*answers, None]
-        yield "", history, render.searching_html(question), note, conversation, answers
+        shown: Parts = {"question": "", "chatbot": chat, "conversation": conversation}
+        shown["answers"] = answers
+        yield shown | {"sources": render.searching_html(asked), "filter_note": note}
         streamed = ""
         try:
-            filters = {"sources": sources or None, "since": since or None, "until": until or None}
-            for part in conversation.stream(question, **filters):
-                shown: Any = gr.skip()
+            filters = {
+                "sources": source_filter or None,
+                "since": since or None,
+                "until": until or None,
+            }
+            for part in conversation.stream(asked, **filters):
                 if isinstance(part, Answer):
                     answers[-1] = part
                     reply["content"] = render.answer_markdown(part)
-                    shown = render.sources_html(part)
+                    yield shown | {"sources": render.sources_html(part)}
                 else:
                     streamed += part
                     reply["content"] = render.streaming_markdown(streamed)
-                yield "", history, shown, gr.skip(), conversation, answers
+                    yield shown
         except NewsAssistantError as exc:
             reply["content"] = render.error_markdown(str(exc))
-            yield "", history, render.sources_cleared(str(exc)), gr.skip(), conversation, answers
+            yield shown | {"sources": render.sources_cleared(str(exc))}
         except Exception as exc:  # a bug must not leave the chat hanging or show a traceback
-            log.exception("answering %r failed", question)
+            log.exception("answering %r failed", asked)
             failure = (
                 f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
                 "The server log has the details."
             )
             reply["content"] = render.error_markdown(failure)
-            yield "", history, render.sources_cleared(failure), gr.skip(), conversation, answers
+            yield shown | {"sources": render.sources_cleared(failure)}
 
     def _check_ready(self) -> None:
         """Raises when no question can be answered now."""
@@ -157,13 +177,18 @@ class WebApp:
                 "No articles are indexed yet: upload some in the Articles tab first."
             )
 
-    def check_dates(self, since: str, until: str) -> Any:
+    def check_dates(self, since: str, until: str) -> Parts:
         """The inline note under the date boxes, as the reader leaves one."""
-        return _note(_date_problem(since, until))
+        return {"filter_note": _note(_date_problem(since, until))}
 
-    def new_chat(self) -> tuple[Any, ...]:
-        placeholder = render.sources_placeholder(self.index.stats().articles)
-        return [], placeholder, None, [], _note("")
+    def new_chat(self) -> Parts:
+        return {
+            "chatbot": [],
+            "sources": render.sources_placeholder(self.index.stats().articles),
+            "conversation": None,
+            "answers": [],
+            "filter_note": _note(""),
+        }
 
     def show_selected(
         self, history: list[Any], answers: list[Answer | None], evt: gr.SelectData
@@ -292,10 +317,10 @@ class WebApp:
             yield end
             return
 
-    def after_index(self, report: Report, chosen: list[str] | None) -> tuple[Any, ...]:
+    def after_index(self, report: Report, source_filter: list[str] | None) -> Parts:
         """The report, and what the index now holds; the upload box is emptied."""
-        status, header, dropdown = self.refresh(chosen)
-        return render.report_html(report), status, header, dropdown, None
+        shown = {"results": render.report_html(report), "files": None}
+        return shown | self.refresh(source_filter)
 
     # -- endpoints for programs ---------------------------------------------------------------
     def ask(

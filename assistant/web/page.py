@@ -1,5 +1,7 @@
 """The page's layout: a Chat tab (chat, filters, sources) and an Articles tab (uploads, re-index,
-index status), and the events that connect them to a `WebApp`'s handlers.
+index status), and the events that connect them to a `WebApp`'s handlers. Each part of the page has a name (an
+attribute of `ui`); `named` wires a handler to parts by those names, so the handler's keyword
+arguments and the dict it returns say which part is which.
 
 Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/upload_articles`,
 `/reindex`); every other event is private. Not here: the handlers (`assistant.web.app`), the HTML
@@ -8,7 +10,8 @@ Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/uplo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,7 +19,7 @@ import gradio as gr
 
 from assistant.web import look as web_look
 from assistant.web import render
-from assistant.web.app import Report, WebApp
+from assistant.web.app import Parts, Report, WebApp
 from assistant.web.uploads import ACCEPTED
 
 WATCH_REFRESH_SECONDS = 15.0
@@ -47,9 +50,7 @@ def build(app: WebApp) -> gr.Blocks:
         _wire_indexing(app, ui)
         demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # the phone layout
         demo.load(
-            app.on_load,
-            None,
-            [ui.status, ui.header, ui.source_filter, ui.sources],
+            **named(ui, app.on_load, (), ("status", "header", "source_filter", "sources")),
             api_visibility="private",
         )
 
@@ -59,10 +60,8 @@ def build(app: WebApp) -> gr.Blocks:
 
         if app.watcher is not None:  # the header follows the watched syncs
             timer = gr.Timer(WATCH_REFRESH_SECONDS)
-            timer.tick(
-                lambda: app.refresh()[:2],
-                None,
-                [ui.status, ui.header],
+            timer.tick(  # the status and header only: the filter keeps what the reader chose
+                **named(ui, app.refresh, (), ("status", "header")),
                 api_visibility="private",
                 show_progress="hidden",
             )
@@ -146,34 +145,78 @@ def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
         gr.HTML(render.folders_html(app.folders, app.uploads))
 
 
+def named(
+    ui: SimpleNamespace,
+    handler: Callable[..., Parts | Iterator[Parts]],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+) -> dict[str, Any]:
+    """The `fn`, `inputs` and `outputs` of a Gradio event for a handler that takes the values
+    of the parts named in `inputs` as keyword arguments of those names, and returns (or yields)
+    the new values of some parts by name. Of these, the parts named in `outputs` are shown; one
+    left out is left as it is."""
+
+    def shown(parts: Mapping[str, Any]) -> Any:
+        values = [parts[name] if name in parts else gr.skip() for name in outputs]
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def arguments(values: Sequence[Any]) -> dict[str, Any]:
+        return dict(zip(inputs, values, strict=True))
+
+    if inspect.isgeneratorfunction(handler):
+
+        def streamed(*values: Any) -> Iterator[Any]:
+            for parts in handler(**arguments(values)):
+                yield shown(parts)
+
+        fn: Callable[..., Any] = streamed
+    else:
+
+        def returned(*values: Any) -> Any:
+            return shown(handler(**arguments(values)))  # type: ignore[arg-type]
+
+        fn = returned
+    return {
+        "fn": fn,
+        "inputs": [getattr(ui, name) for name in inputs],
+        "outputs": [getattr(ui, name) for name in outputs],
+    }
+
+
+ASKED = ("question", "chatbot", "conversation", "answers", "source_filter", "since", "until")
+ANSWERED = ("question", "chatbot", "sources", "filter_note", "conversation", "answers")
+
+
 def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
-    inputs = [ui.question, ui.chatbot, ui.conversation, ui.answers]
-    inputs += [ui.source_filter, ui.since, ui.until]
-    outputs = [ui.question, ui.chatbot, ui.sources, ui.filter_note, ui.conversation, ui.answers]
     # A question sent while the previous answer is still closing runs once that one has ended
     # (Gradio's default, "once", would drop it without a word).
     for trigger in (ui.question.submit, ui.ask.click):
         trigger(
-            app.respond,
-            inputs,
-            outputs,
+            **named(ui, app.respond, ASKED, ANSWERED),
             api_visibility="private",
             show_progress="hidden",
             trigger_mode="always_last",
         )
 
-    def respond_example(evt: gr.SelectData, *rest: Any) -> Iterator[tuple[Any, ...]]:
-        yield from app.respond(evt.value["text"], *rest)
+    respond = named(ui, app.respond, ASKED, ANSWERED)["fn"]
 
-    ui.chatbot.example_select(respond_example, inputs[1:], outputs, api_visibility="private")
-    cleared = [ui.chatbot, ui.sources, ui.conversation, ui.answers, ui.filter_note]
+    def respond_example(evt: gr.SelectData, *rest: Any) -> Iterator[Any]:
+        yield from respond(evt.value["text"], *rest)  # the example clicked is the question
+
+    asked = [getattr(ui, name) for name in ASKED[1:]]
+    answered = [getattr(ui, name) for name in ANSWERED]
+    ui.chatbot.example_select(respond_example, asked, answered, api_visibility="private")
+    cleared = ("chatbot", "sources", "conversation", "answers", "filter_note")
     for trigger in (ui.new.click, ui.chatbot.clear):
-        trigger(app.new_chat, None, cleared, api_visibility="private")
+        trigger(**named(ui, app.new_chat, (), cleared), api_visibility="private")
     ui.chatbot.select(
         app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"
     )
     for box in (ui.since, ui.until):
-        box.blur(app.check_dates, [ui.since, ui.until], ui.filter_note, api_visibility="private")
+        box.blur(
+            **named(ui, app.check_dates, ("since", "until"), ("filter_note",)),
+            api_visibility="private",
+        )
 
 
 def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
@@ -190,8 +233,7 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
 
     # One sync at a time (the store has one writer); questions keep their own queue.
     one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
-    after = [ui.results, ui.status, ui.header, ui.source_filter, ui.files]
-    shown = [ui.report, ui.source_filter]
+    after = ("results", "status", "header", "source_filter", "files")
     for event in (
         ui.files.upload(
             upload,
@@ -214,11 +256,12 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
             **one_writer,
         ),
     ):
-        event.success(app.after_index, shown, after, api_visibility="private")
+        event.success(
+            **named(ui, app.after_index, ("report", "source_filter"), after),
+            api_visibility="private",
+        )
         # a sync stopped part-way may still have committed some articles
         event.failure(
-            app.refresh,
-            ui.source_filter,
-            [ui.status, ui.header, ui.source_filter],
+            **named(ui, app.refresh, ("source_filter",), ("status", "header", "source_filter")),
             api_visibility="private",
         )
