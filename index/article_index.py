@@ -244,7 +244,7 @@ class ArticleIndex(ArticleReads):
         settings, switching over only once all is written. A set `stop` event (a watcher asked
         to end) stops a sync between two batches; its report says `stopped`.
         """
-        from index.web_sources import is_url  # a pattern; the HTTP stack loads only to read
+        from index.urls import is_url  # a pattern; the HTTP stack loads only to read
 
         urls = [str(p).strip() for p in paths if isinstance(p, str) and is_url(p)]
         roots = [Path(p).expanduser() for p in paths if str(p).strip() not in urls]

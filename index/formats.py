@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from index.fields import ALIASES, Record, json_type, normalise_text
 from index.types import FileError
+from index.urls import canonical_url  # the id a fetched copy of the page gets
 
 Item = Record | FileError
 
@@ -127,8 +128,6 @@ def read_html(text: str, path: str) -> Iterator[Item]:
         return
     url = meta.get("url")
     if isinstance(url, str) and url.strip():
-        from index.web_documents import canonical_url  # the id a fetched copy of the page gets
-
         url = canonical_url(url)
     yield Record(
         {

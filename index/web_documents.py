@@ -9,7 +9,7 @@ reader for it).
 A page is read like a saved .html file (`index.formats.read_html`): trafilatura's main text and
 metadata, then `index.fields.to_article`. Its id and url are its canonical URL: the page's own
 (link rel=canonical, og:url), else the URL it was finally served from, either normalised by
-`canonical_url`. The date is trafilatura's (htmldate on the page and its URL), else the feed
+`index.urls.canonical_url`. The date is trafilatura's (htmldate on the page and its URL), else the feed
 entry's; title and author likewise fall back to the entry's. An entry without a link is an
 article of its own content; its id is the entry's id (guid), else the feed's URL and a hash.
 
@@ -18,22 +18,21 @@ Not here: fetching (`index.fetch`), which URLs to read and caching (`index.web_s
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from index.fetch import Fetched
 from index.fields import Record, RecordError, iso_date, to_article
 from index.formats import MIN_HTML_WORDS, html_fields
 from index.types import Article, FileError
+from index.urls import canonical_url
 
 __all__ = [
     "Hints",
-    "canonical_url",
     "entry_article",
     "entry_hints",
     "is_feed",
@@ -45,20 +44,6 @@ _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "applica
 _SNIFFED_TYPES = frozenset({"text/xml", "application/xml", "text/plain", ""})  # feed or not
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 _BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr)\s*>", re.IGNORECASE)
-
-
-def canonical_url(url: str) -> str:
-    """`url` normalised: lower-case scheme and host, no default port, no fragment, sorted query
-    without tracking parameters (utm_*, fbclid and the like), as courlan normalises it."""
-    from courlan import normalize_url  # imported here: only URL sources need it
-
-    with contextlib.suppress(Exception):  # courlan on odd input: keep it, normalised below
-        url = normalize_url(url.strip())
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an impossible host such as http://[::1
-        return url.strip()
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ page holds (`index.web_documents`), storing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -26,9 +25,9 @@ from index.fetch import Fetched, Fetcher, FetchError
 from index.fetch_cache import FetchCache
 from index.settings import FetchSettings
 from index.types import Article, FileError
+from index.urls import canonical_url, is_url
 from index.web_documents import (
     Hints,
-    canonical_url,
     entry_article,
     entry_hints,
     is_feed,
@@ -37,8 +36,6 @@ from index.web_documents import (
 )
 
 __all__ = ["FetchCache", "Unchanged", "canonical_url", "is_url", "read_urls"]
-
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
@@ -55,12 +52,6 @@ class Unchanged:
 
 
 Item = Article | FileError | Unchanged
-
-
-def is_url(text: str) -> bool:
-    """True for `scheme://...` text, a URL rather than a path. Only http and https URLs can be
-    read; `read_urls` answers others (ftp://, file://) with an error naming them."""
-    return bool(_URL.match(text.strip()))
 
 
 def read_urls(
