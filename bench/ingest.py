@@ -297,7 +297,7 @@ def _index_settings() -> Any:
 
 def prepare_model() -> dict[str, Any]:
     """Load (for onnx-int8: export once into the shared cache) the configured embedder."""
-    from index.embed import Embedder
+    from index.embed.encoder import Embedder
 
     settings = _index_settings()
     embedder = Embedder(settings.embedding_model, settings.embedding_backend)
@@ -372,7 +372,7 @@ def llamaindex_ingest(slice_path: Path, store: Path) -> dict[str, Any]:
     from llama_index.vector_stores.chroma import ChromaVectorStore
     from transformers import AutoTokenizer
 
-    from index.embed import bundled_model_path
+    from index.embed.encoder import bundled_model_path
 
     settings = _index_settings()
     documents = []

@@ -1,10 +1,10 @@
-"""Syndicated copies in the corpus: the near-duplicate groups `index.near_dup` finds at several
+"""Syndicated copies in the corpus: the near-duplicate groups `index.copies.near_dup` finds at several
 thresholds, how long the signatures take, and a seeded sample of pairs to judge by hand.
 
 Computes one MinHash signature per article of `--articles` (timed), saves them and loads them
 back at each threshold (timed), and reports groups, articles in groups, the largest group and
 pairs, over the articles a store keeps (exact copies, the same normalised text, are stored once:
-`index.copies`) and, for comparison, over all of them. Then prints `--sample` pairs that are not
+`index.copies.exact`) and, for comparison, over all of them. Then prints `--sample` pairs that are not
 exact copies, drawn at random (`--seed`): those at or above the chosen threshold, and when they
 are fewer, pairs from `--sample-from` up to it; each with both titles, sources, URLs, the first
 characters of both texts, and the estimated and the exact Jaccard similarity of their shingles.
@@ -29,8 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
-from index.copies import fingerprint
-from index.near_dup import CopyFinder, lsh_bands, shingles, words
+from index.copies.exact import fingerprint
+from index.copies.near_dup import CopyFinder, lsh_bands, shingles, words
 from index.settings import IndexSettings
 from index.types import Article
 
@@ -253,7 +253,7 @@ def render(data: dict[str, Any]) -> str:
     return (
         f"## Syndicated copies\n\n"
         f"Near-duplicate articles are found with MinHash over word shingles "
-        f"(`index.near_dup`): each article's text, NFKC-normalised and case folded, is cut into "
+        f"(`index.copies.near_dup`): each article's text, NFKC-normalised and case folded, is cut into "
         f"runs of {p['shingle_words']} words; {p['num_perm']} MinHash values (datasketch, seed "
         f"{p['seed']}, SHA-1) estimate the Jaccard similarity of two articles' shingle sets. "
         f"An LSH index proposes pairs (its bands chosen so that a pair at the threshold is "
@@ -262,7 +262,7 @@ def render(data: dict[str, Any]) -> str:
         f"components of those pairs; texts under {p['min_words']} words never join one.\n\n"
         f"Corpus: `{data['articles_file']}`, {data['articles']:,} articles, of which "
         f"{data['exact_copies']} are exact copies of an earlier one (the same normalised title, "
-        f"date and text, stored once by `index.copies`); the table counts the {data['kept']:,} "
+        f"date and text, stored once by `index.copies.exact`); the table counts the {data['kept']:,} "
         f"others, and the pairs again with the exact copies kept.\n\n"
         f"{common.markdown_table(header, rows)}\n\n"
         f"Signatures of all {data['articles']:,} articles: {data['signing_s']} s "

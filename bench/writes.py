@@ -108,7 +108,7 @@ def write_once(
     ids: list[str], vectors: Any, documents: list[str] | None, metadatas: list[Meta] | None
 ) -> float:
     """CPU seconds of writing the records into a fresh embedded collection, in batches."""
-    from index.store import make_client
+    from index.store.chroma import make_client
 
     folder = tempfile.mkdtemp(prefix="bench-writes-")
     try:

@@ -20,7 +20,8 @@ apply_defaults()  # before chromadb, gradio or transformers are imported
 if TYPE_CHECKING:
     from index.article_index import ArticleIndex
     from index.atomic import write_atomically
-    from index.cluster import RayEmbedder, ray_embedder
+    from index.embed.cluster import RayEmbedder, ray_embedder
+    from index.embed.onnx import session_options
     from index.errors import (
         ArticleError,
         NewsAssistantError,
@@ -29,10 +30,10 @@ if TYPE_CHECKING:
         StoreLockedError,
         StoreMismatchError,
     )
-    from index.onnx import session_options
-    from index.parse import SUPPORTED_EXTENSIONS
-    from index.records import ArticleRecord
     from index.settings import IndexSettings
+    from index.sources.files import SUPPORTED_EXTENSIONS
+    from index.sources.watch import Watcher, nice_interval, parse_interval
+    from index.store.records import ArticleRecord
     from index.text import Tokenizer, split_sentences
     from index.types import (
         Article,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
         SyncProgress,
         SyncReport,
     )
-    from index.watch import Watcher, nice_interval, parse_interval
 
 _HOME = {
     "ArticleIndex": "index.article_index",
@@ -56,8 +56,8 @@ _HOME = {
     "StoreError": "index.errors",
     "StoreLockedError": "index.errors",
     "StoreMismatchError": "index.errors",
-    "ArticleRecord": "index.records",
-    "SUPPORTED_EXTENSIONS": "index.parse",
+    "ArticleRecord": "index.store.records",
+    "SUPPORTED_EXTENSIONS": "index.sources.files",
     "Tokenizer": "index.text",
     "split_sentences": "index.text",
     "write_atomically": "index.atomic",
@@ -72,12 +72,12 @@ _HOME = {
     "StoreCheck": "index.types",
     "SyncProgress": "index.types",
     "SyncReport": "index.types",
-    "RayEmbedder": "index.cluster",
-    "ray_embedder": "index.cluster",
-    "session_options": "index.onnx",
-    "Watcher": "index.watch",
-    "nice_interval": "index.watch",
-    "parse_interval": "index.watch",
+    "RayEmbedder": "index.embed.cluster",
+    "ray_embedder": "index.embed.cluster",
+    "session_options": "index.embed.onnx",
+    "Watcher": "index.sources.watch",
+    "nice_interval": "index.sources.watch",
+    "parse_interval": "index.sources.watch",
 }
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 The one entry point of the `index` package. It owns the Chroma store, the embedding model, the
 BM25 keyword index and the in-memory table of article records. Writes hold the store's write
-lock and commit article by article. Not here: the queries (`index.reads`, which this class
+lock and commit article by article. Not here: the queries (`index.store.reads`, which this class
 inherits), chunking and embedding (`index.sync`).
 """
 
@@ -19,21 +19,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.embed import Embedder
+from index.copies.folding import StoreCopies
+from index.embed.encoder import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
-from index.filecache import FileCache
-from index.folding import StoreCopies
-from index.keyword import KeywordIndex
-from index.lock import WriteLock
-from index.reads import ArticleReads, article_from, reads, reason
-from index.records import ArticleRecord, record_from_metadata
 from index.settings import IndexSettings
-from index.store import ChromaStore, make_client
+from index.sources.filecache import FileCache
+from index.store.chroma import ChromaStore, make_client
+from index.store.keyword import KeywordIndex
+from index.store.lock import WriteLock
+from index.store.reads import ArticleReads, article_from, reads, reason
+from index.store.records import ArticleRecord, record_from_metadata
 from index.sync import Progress, Writer, recover, remove_articles, sync_paths
 from index.types import Article, SyncProgress, SyncReport
 
 if TYPE_CHECKING:
-    from index.fetch_cache import FetchCache
+    from index.sources.fetch_cache import FetchCache
 
 _PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
 
@@ -108,7 +108,7 @@ class ArticleIndex(ArticleReads):
                 f"{settings.embedding_model} on {settings.embedding_backend}"
             )
         if embedder.cache_dir is None:
-            from index.onnx import model_cache
+            from index.embed.onnx import model_cache
 
             embedder.cache_dir = model_cache(settings.model_cache, cache_folder / "models")
         index = cls(chroma, cache_folder, settings, embedder)
@@ -244,7 +244,7 @@ class ArticleIndex(ArticleReads):
         settings, switching over only once all is written. A set `stop` event (a watcher asked
         to end) stops a sync between two batches; its report says `stopped`.
         """
-        from index.urls import is_url  # a pattern; the HTTP stack loads only to read
+        from index.sources.urls import is_url  # a pattern; the HTTP stack loads only to read
 
         urls = [str(p).strip() for p in paths if isinstance(p, str) and is_url(p)]
         roots = [Path(p).expanduser() for p in paths if str(p).strip() not in urls]
@@ -283,7 +283,7 @@ class ArticleIndex(ArticleReads):
 
     def _fetch_cache(self) -> FetchCache:
         """What the URLs read before answered (validators, articles): for conditional requests."""
-        from index.fetch_cache import FetchCache
+        from index.sources.fetch_cache import FetchCache
 
         return FetchCache.load(self.folder / f"fetch-{self.settings.collection}.json")
 

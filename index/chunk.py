@@ -9,11 +9,11 @@ Consecutive chunks share whole trailing sentences worth up to `overlap` tokens, 
 that the next chunk would hold nothing new. A sentence longer than the limit is cut at
 whitespace into pieces that fit, and a single word longer than that is cut hard.
 Counting goes through a span counter (`chunk_spans_counted`): one tokenisation of the whole
-article answers every span on word boundaries (`index.tokens`); `chunk_spans` takes a counter of
+article answers every span on word boundaries (`index.embed.tokens`); `chunk_spans` takes a counter of
 texts instead, and typically costs two calls per article: one for its sentences, one for its
 chunks.
 
-Not here: sentence rules (`index.sentences`), the tokenizer itself or embedding (`index.embed`).
+Not here: sentence rules (`index.sentences`), the tokenizer itself or embedding (`index.embed.encoder`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ that readers see as consistent and the next writer completes:
 
 `recover` undoes whatever a killed writer left between 1 and 5.
 
-Not here: parsing (`index.parse`), chunk boundaries (`index.chunk`), reading (`index.article_index`).
+Not here: parsing (`index.sources.files`), chunk boundaries (`index.chunk`), reading (`index.article_index`).
 """
 
 from __future__ import annotations
@@ -28,24 +28,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.chunk import chunk_spans, chunk_spans_counted
-from index.copies import split_copies
-from index.embed import Embedder
-from index.filecache import FileCache, signature
-from index.keyword import KeywordIndex
-from index.parse import discover, parse_file
-from index.records import (
+from index.copies.exact import split_copies
+from index.embed.encoder import Embedder
+from index.sources.filecache import FileCache, signature
+from index.sources.files import discover, parse_file
+from index.store.chroma import ChromaStore
+from index.store.keyword import KeywordIndex
+from index.store.records import (
     ArticleRecord,
     article_metadata,
     chunk_id,
     chunk_record,
     record_from_metadata,
 )
-from index.store import ChromaStore
 from index.types import Article, Chunk, Duplicate, FileError, SyncProgress, SyncReport
 
 if TYPE_CHECKING:
-    from index.fetch_cache import FetchCache
     from index.settings import FetchSettings
+    from index.sources.fetch_cache import FetchCache
 
 Progress = Callable[[SyncProgress], None]
 EMBED_STEP = 32  # chunks embedded between two progress reports, about
@@ -70,7 +70,7 @@ def make_chunks(
     article: Article, embedder: Embedder, max_tokens: int, overlap: int
 ) -> tuple[list[Chunk], Inputs]:
     """The article's chunks, and each one's model input ids where the article's own tokens give
-    them (tokenised once for counting and embedding alike, see `index.tokens`)."""
+    them (tokenised once for counting and embedding alike, see `index.embed.tokens`)."""
     tokens = embedder.tokens(article.text)
     if tokens is None:
         spans = chunk_spans(article.text, embedder.count_tokens, max_tokens, overlap)
@@ -309,7 +309,7 @@ def sync_paths(
 
     Files are parsed first (fast), so the embedding phase knows its total for the progress bar;
     only new and changed articles are held in memory. With a `cache`, files unchanged since the
-    last sync (by `stat`, see `index.filecache`) are not read again. A set `stop` event ends
+    last sync (by `stat`, see `index.sources.filecache`) are not read again. A set `stop` event ends
     the sync between two batches: what is written stays, nothing is pruned, and the file cache
     is left as it was, so the next sync reads and completes the rest. `urls` (feeds and article
     pages) are read after the files with `fetching`'s settings and conditional-request cache,
@@ -462,7 +462,10 @@ def _read_urls(
     """The new and changed articles of feed and page URLs; unchanged ones are counted and
     failures become per-URL errors. A URL answered 304 whose articles the store lacks (a store
     rebuilt or emptied since) is read again in full."""
-    from index.web_sources import Unchanged, read_urls  # the HTTP stack, only when reading URLs
+    from index.sources.web_sources import (  # the HTTP stack, only when reading URLs
+        Unchanged,
+        read_urls,
+    )
 
     settings, cache = fetching
     todo: list[Article] = []

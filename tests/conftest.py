@@ -25,7 +25,7 @@ os.environ.setdefault(
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2 on the default backend, loaded once for the session."""
-    from index.embed import Embedder
+    from index.embed.encoder import Embedder
 
     emb = Embedder()
     emb.cache_dir = Path(os.environ["ASSISTANT_INDEX__MODEL_CACHE"])

@@ -74,7 +74,7 @@ def write_lock_held(store: Path) -> bool:
     """Whether a writer (of this or another process) holds the store's `write.lock` now.
 
     Asks for a shared lock without waiting and lets it go at once: it fails only while the
-    exclusive lock of a writer (`index.lock.WriteLock`, an flock) is held.
+    exclusive lock of a writer (`index.store.lock.WriteLock`, an flock) is held.
     """
     try:
         fd = os.open(store / "write.lock", os.O_RDONLY)

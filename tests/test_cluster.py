@@ -1,4 +1,4 @@
-"""Embedding on a real Ray cluster (`--ray`, `index.cluster`): two raylets started on this
+"""Embedding on a real Ray cluster (`--ray`, `index.embed.cluster`): two raylets started on this
 machine with `ray start`, each its own node of one CPU, on free ports, in a folder of their own.
 
 The store a cluster fills equals a local index of the same articles (chunk ids, texts, metadata,
@@ -187,7 +187,7 @@ def local(articles, embedder, tmp_path_factory):
 
 
 def _ray_embedder(cluster: Cluster, **options):
-    from index.cluster import RayEmbedder
+    from index.embed.cluster import RayEmbedder
 
     cache = Path(os.environ["ASSISTANT_INDEX__MODEL_CACHE"])
     embedder = RayEmbedder(cluster.address, model_cache=str(cache), **options)
@@ -322,7 +322,7 @@ import sys
 import index.sync
 from assistant import Settings
 from index import ArticleIndex
-from index.cluster import ray_embedder
+from index.embed.cluster import ray_embedder
 
 store, folder, address = sys.argv[1:4]
 add_chunks = index.sync._add_chunks

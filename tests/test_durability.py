@@ -31,7 +31,7 @@ import sys
 import index.sync
 from assistant import Settings
 from index import ArticleIndex
-from index.store import ChromaStore
+from index.store.chroma import ChromaStore
 
 store, folder, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 add, clear = ChromaStore.journal_add, ChromaStore.journal_clear

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import Embedder
-from index.onnx import model_cache
+from index.embed.encoder import Embedder
+from index.embed.onnx import model_cache
 from tests.helpers import ROOT, SAMPLES, run_assistant
 
 TEXTS = [

@@ -14,7 +14,7 @@ import pytest
 from assistant import Assistant, Settings
 from index import IndexSettings
 from index.settings import FetchSettings
-from index.watch import Watcher
+from index.sources.watch import Watcher
 from tests.helpers import ROOT, wait_until
 from tests.http_fixture import STORIES, serve
 

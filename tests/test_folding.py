@@ -1,6 +1,6 @@
 """Syndicated copies folded at query time on a real store (the real model, embedded Chroma):
 retrieval returns one article per story, and its citation says where else the story ran, in the
-Python API, the command line and the sources panel. `index.near_dup` alone is tested in
+Python API, the command line and the sources panel. `index.copies.near_dup` alone is tested in
 `tests/test_near_dup.py`."""
 
 from __future__ import annotations

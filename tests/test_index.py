@@ -182,7 +182,7 @@ class _Killed(BaseException):
 def test_writer_killed_after_switching_records_is_completed_by_next_sync(
     open_index, articles, monkeypatch
 ):
-    from index.store import ChromaStore
+    from index.store.chroma import ChromaStore
 
     index = open_index()
     index.sync([articles])
@@ -344,7 +344,7 @@ def test_second_writer_stops_naming_the_holder(open_index, articles, store_dir):
             sys.executable,
             "-c",
             "import sys,time; sys.argv=['assistant','index','held']; "
-            "from index.lock import WriteLock; from pathlib import Path; "
+            "from index.store.lock import WriteLock; from pathlib import Path; "
             f"l=WriteLock(Path({str(store_dir)!r}), 5).__enter__(); print('locked', flush=True); "
             "time.sleep(3600)",  # killed below
         ],
@@ -450,7 +450,7 @@ def test_the_store_is_a_llama_index_vector_store(open_index, articles):
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from index.records import chunk_metadata, chunk_record
+    from index.store.records import chunk_metadata, chunk_record
 
     index = open_index()
     index.sync([articles])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from index.keyword import KeywordIndex
+from index.store.keyword import KeywordIndex
 
 ARTICLES = {
     "a": [("a-0", "The harbour council approved the bridge budget."), ("a-1", "Boats queued.")],

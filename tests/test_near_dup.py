@@ -13,8 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from index.copies.near_dup import CopyFinder, SignatureParams, lsh_bands, shingles
 from index.errors import SettingsError
-from index.near_dup import CopyFinder, SignatureParams, lsh_bands, shingles
 from tests.helpers import COPIES, ROOT, SAME_TOPIC, UNRELATED, WIRE
 
 
@@ -119,7 +119,7 @@ def test_signatures_and_groups_are_the_same_in_another_process(tmp_path):
         f"""
         import json, sys
         from pathlib import Path
-        from index.near_dup import CopyFinder
+        from index.copies.near_dup import CopyFinder
         texts = json.loads(sys.argv[1])
         finder = CopyFinder(0.6)
         finder.add_many(reversed(list(texts.items())))

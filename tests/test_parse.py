@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from index.fields import content_hash as hash_of
-from index.fields import iso_date
-from index.parse import SUPPORTED_EXTENSIONS, content_hash, discover, parse_file
+from index.sources.fields import content_hash as hash_of
+from index.sources.fields import iso_date
+from index.sources.files import SUPPORTED_EXTENSIONS, content_hash, discover, parse_file
 from index.types import Article, FileError
 
 MB = 1024 * 1024
@@ -247,7 +247,7 @@ def test_text_is_normalised_only_in_line_ends_and_control_characters(tmp_path: P
 
 
 def test_control_characters_are_dropped_next_to_any_unicode() -> None:
-    from index.fields import normalise_text
+    from index.sources.fields import normalise_text
 
     text = "\x01Zürich \U0001f600 naïve\x1f — 東京\x00\ud83d end\r\n\x0b"
     assert normalise_text(text) == "Zürich \U0001f600 naïve — 東京\ud83d end"

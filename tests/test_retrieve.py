@@ -94,7 +94,7 @@ def test_article_support_adds_the_scores_of_its_other_chunks(index):
 def test_dense_search_with_filters_returns_what_chromas_filter_returns(index, filters):
     import datetime as dt
 
-    from index.records import chroma_where
+    from index.store.records import chroma_where
 
     typed = Filters(
         **{k: dt.date.fromisoformat(v) if k != "sources" else v for k, v in filters.items()}

@@ -1,4 +1,4 @@
-"""Watched sources: `index.watch.Watcher` on a real store (the real model and embedded Chroma),
+"""Watched sources: `index.sources.watch.Watcher` on a real store (the real model and embedded Chroma),
 a sync stopped between batches, and `assistant watch` as a process stopped by SIGTERM.
 Feeds watched by URL are tested with the local HTTP server in `tests/test_feeds.py`."""
 
@@ -17,7 +17,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from index import IndexSettings, SettingsError, SyncProgress
-from index.watch import Watcher, parse_interval
+from index.sources.watch import Watcher, parse_interval
 from tests.helpers import MADRID, ROOT, SAMPLES, WAIT, wait_until
 
 
@@ -47,7 +47,7 @@ def test_intervals_are_read_like_a_person_writes_them():
 
 def test_the_status_line_says_what_is_watched_what_changed_and_when_next():
     from index import SyncReport
-    from index.watch import WatchStatus, changes
+    from index.sources.watch import WatchStatus, changes
 
     assert changes(SyncReport(added=2, failed=1)) == "added 2, failed 1"
     assert changes(SyncReport(unchanged=9)) == "no changes"

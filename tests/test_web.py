@@ -22,7 +22,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AuthenticationError
 
-from index.lock import WriteLock
+from index.store.lock import WriteLock
 from tests.helpers import MADRID, ROOT, SAMPLES, free_port, write_lock_held
 from tests.web_server import App, Server, app_env
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from index.fetch import Fetcher, default_user_agent
-from index.fetch_cache import FetchCache
-from index.parse import parse_file
 from index.settings import FetchSettings, IndexSettings
+from index.sources.fetch import Fetcher, default_user_agent
+from index.sources.fetch_cache import FetchCache
+from index.sources.files import parse_file
+from index.sources.web_sources import Unchanged, canonical_url, is_url, read_urls
 from index.types import Article, FileError
-from index.web_sources import Unchanged, canonical_url, is_url, read_urls
 from tests.helpers import free_port
 from tests.http_fixture import STORIES, Site, serve
 
@@ -354,8 +354,8 @@ def _cache(tmp_path: Path) -> FetchCache:
 
 
 def test_a_feed_body_naming_a_local_file_is_never_opened(tmp_path):
-    from index.fetch import Fetched
-    from index.web_documents import parse_feed
+    from index.sources.fetch import Fetched
+    from index.sources.web_documents import parse_feed
 
     local = tmp_path / "local-feed.rss"
     local.write_text(

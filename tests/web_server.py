@@ -2,7 +2,7 @@
 
 Used by `tests/test_web.py` (through gradio_client and plain HTTP), `tests/test_browser.py` and
 `tests/test_local_llm.py` (through Chromium). Every server shares the session's int8 export of the embedding model (see
-`tests/conftest.py`): two servers starting at once take turns preparing it (`index.onnx` locks
+`tests/conftest.py`): two servers starting at once take turns preparing it (`index.embed.onnx` locks
 the cache), so no warm-up run is needed. Not here: the tests themselves.
 """
 

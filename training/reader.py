@@ -105,7 +105,7 @@ class SentenceSearch:
     """BM25 over every sentence of the article collection (the index's own `KeywordIndex`)."""
 
     def __init__(self, articles: Path, limit: int | None) -> None:
-        from index.keyword import KeywordIndex
+        from index.store.keyword import KeywordIndex
 
         self.keyword = KeywordIndex()
         self.text: dict[str, str] = {}
@@ -244,7 +244,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     from sentence_transformers.cross_encoder.evaluation import CrossEncoderRerankingEvaluator
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, LambdaLoss
 
-    from index.embed import bundled_model_path
+    from index.embed.encoder import bundled_model_path
 
     began = time.perf_counter()
     rng = random.Random(args.seed)

@@ -3,7 +3,7 @@
 Syncs the sources now and then on the interval, one line per sync (time, what it did, when the
 next one runs), each failed file or URL on its own `failed:` line. Ctrl-C or SIGTERM ends it
 cleanly: a sync in progress finishes the batch it is writing and stops; the next run completes
-the rest. Not here: the loop itself (`index.watch`).
+the rest. Not here: the loop itself (`index.sources.watch`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ is still stored with the same content hash. Its articles then count as unchanged
 means, a missing or damaged cache file) is parsed as before. The file is a cache, never the
 truth: deleting it costs one full parse.
 
-Not here: parsing (`index.parse`), deciding what to embed (`index.sync`).
+Not here: parsing (`index.sources.files`), deciding what to embed (`index.sync`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from index.atomic import write_atomically
-from index.records import ArticleRecord
+from index.store.records import ArticleRecord
 
 _FORMAT = 1
 

@@ -6,14 +6,14 @@ as a local file name); a feed whose XML breaks off gives the entries found befor
 with none it is an error naming feedparser's reason. JSON Feed is not read (feedparser 6 has no
 reader for it).
 
-A page is read like a saved .html file (`index.formats.read_html`): trafilatura's main text and
-metadata, then `index.fields.to_article`. Its id and url are its canonical URL: the page's own
+A page is read like a saved .html file (`index.sources.formats.read_html`): trafilatura's main text and
+metadata, then `index.sources.fields.to_article`. Its id and url are its canonical URL: the page's own
 (link rel=canonical, og:url), else the URL it was finally served from, either normalised by
-`index.urls.canonical_url`. The date is trafilatura's (htmldate on the page and its URL), else the feed
+`index.sources.urls.canonical_url`. The date is trafilatura's (htmldate on the page and its URL), else the feed
 entry's; title and author likewise fall back to the entry's. An entry without a link is an
 article of its own content; its id is the entry's id (guid), else the feed's URL and a hash.
 
-Not here: fetching (`index.fetch`), which URLs to read and caching (`index.web_sources`).
+Not here: fetching (`index.sources.fetch`), which URLs to read and caching (`index.sources.web_sources`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from index.fetch import Fetched
-from index.fields import Record, RecordError, iso_date, to_article
-from index.formats import MIN_HTML_WORDS, html_fields
+from index.sources.fetch import Fetched
+from index.sources.fields import Record, RecordError, iso_date, to_article
+from index.sources.formats import MIN_HTML_WORDS, html_fields
+from index.sources.urls import canonical_url
 from index.types import Article, FileError
-from index.urls import canonical_url
 
 __all__ = [
     "Hints",
@@ -56,7 +56,7 @@ class Hints:
 
 
 def page_article(got: Fetched, hints: Hints | None = None) -> Article | FileError:
-    """The article of one fetched page, read as `index.formats.read_html` reads a file."""
+    """The article of one fetched page, read as `index.sources.formats.read_html` reads a file."""
     if got.content_type not in _PAGE_TYPES:
         return FileError(
             got.url,

@@ -5,9 +5,9 @@ NFKC, case folded, words only: whitespace, punctuation and line breaks do not co
 record: the same article saved twice, not two articles that share a scraped boilerplate body. A sync stores an
 article whose fingerprint another stored (or earlier) article already has as nothing: the report
 names it "duplicate of ID". Near-duplicates (a story lightly edited by another outlet) are not
-copies: they are folded at query time (`index.near_dup`).
+copies: they are folded at query time (`index.copies.near_dup`).
 
-Not here: the sync that applies it (`index.sync`), the record layout (`index.records`).
+Not here: the sync that applies it (`index.sync`), the record layout (`index.store.records`).
 """
 
 from __future__ import annotations

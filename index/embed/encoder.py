@@ -23,8 +23,8 @@ from index.settings import BUNDLED_MODEL
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from index.onnx import OnnxEncoder
-    from index.tokens import ArticleTokens
+    from index.embed.onnx import OnnxEncoder
+    from index.embed.tokens import ArticleTokens
 
 
 def bundled_model_path() -> Path:
@@ -71,7 +71,7 @@ class Embedder:
     @cached_property
     def onnx(self) -> OnnxEncoder:
         """The lean int8 encoder (backend `onnx-int8`), exported on first use."""
-        from index.onnx import OnnxEncoder, export_int8
+        from index.embed.onnx import OnnxEncoder, export_int8
 
         if self.cache_dir is None:
             raise SettingsError("the onnx-int8 backend needs a store folder to cache its model in")

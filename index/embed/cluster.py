@@ -3,7 +3,7 @@
 The coordinator (the process running the sync) keeps everything else: reading, diffing, chunking
 (token counts come from its own copy of the tokenizer), the store's write lock and the writes.
 Only chunk texts travel: `embed` deals them out in parts, one per actor (each actor loads the
-model once, from the packages installed on its node, see `index.cluster_actor`), and gathers the
+model once, from the packages installed on its node, see `index.embed.cluster_actor`), and gathers the
 vectors back in input order.
 
 A part is never dropped. Ray restarts an actor whose process dies and runs the calls it had
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import Embedder
+from index.embed.encoder import Embedder
 from index.errors import SettingsError, StoreError
 from index.settings import BUNDLED_MODEL, IndexSettings
 
@@ -107,7 +107,7 @@ class RayEmbedder(Embedder):
                 f"the Ray cluster at {self.address} has {cpus:g} CPUs, too few for "
                 f"{self.actors} actors of {self.threads}: lower index.ray_actors or add nodes"
             )
-        from index.cluster_actor import EmbedActor
+        from index.embed.cluster_actor import EmbedActor
 
         actor = ray.remote(EmbedActor).options(
             num_cpus=self.threads,

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from filelock import FileLock
 
+from index.embed.tokens import ArticleTokens
 from index.errors import SettingsError
-from index.tokens import ArticleTokens
 
 if TYPE_CHECKING:
     import onnxruntime as ort

@@ -9,7 +9,7 @@ The file is a cache, never the truth: the caller checks that the articles it lis
 stored (`index.sync` does the same for files) and saves it only after they are. Deleting it
 costs one full read of every URL. Entries not seen for `KEEP_DAYS` are dropped on save.
 
-Not here: HTTP (`index.fetch`), feeds and pages (`index.web_sources`).
+Not here: HTTP (`index.sources.fetch`), feeds and pages (`index.sources.web_sources`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 canonical form of an article's URL (`canonical_url`), which is its id when it was read by URL and
 the id a saved copy of the same page gets.
 
-Not here: fetching (`index.fetch`) and reading feeds and pages (`index.web_sources`).
+Not here: fetching (`index.sources.fetch`) and reading feeds and pages (`index.sources.web_sources`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 def is_url(text: str) -> bool:
     """True for `scheme://...` text, a URL rather than a path. Only http and https URLs can be
-    read; `index.web_sources.read_urls` answers others (ftp://, file://) with an error naming
+    read; `index.sources.web_sources.read_urls` answers others (ftp://, file://) with an error naming
     them."""
     return bool(_URL.match(text.strip()))
 

@@ -3,7 +3,7 @@
 `discover` expands the files and folders a user names into (root, file) pairs; `parse_file`
 turns one file into articles. Neither raises for bad input: every unusable path, file or record
 becomes a `FileError` naming it, so one bad file never stops a folder. The per-format readers are
-in `index.formats`; field aliases, dates, ids and the content hash in `index.fields`. Nothing here
+in `index.sources.formats`; field aliases, dates, ids and the content hash in `index.sources.fields`. Nothing here
 knows about chunks or the store.
 """
 
@@ -14,8 +14,8 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from index.fields import Record, RecordError, content_hash, to_article
-from index.formats import (
+from index.sources.fields import Record, RecordError, content_hash, to_article
+from index.sources.formats import (
     Item,
     binary_reason,
     decode,

@@ -15,19 +15,19 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.check import check_store
-from index.embed import Embedder
+from index.embed.encoder import Embedder
 from index.errors import NewsAssistantError, StoreError
-from index.keyword import KeywordIndex
-from index.records import (
+from index.settings import IndexSettings
+from index.store.check import check_store
+from index.store.chroma import ChromaStore
+from index.store.keyword import KeywordIndex
+from index.store.records import (
     ArticleRecord,
     allowed_ids,
     article_key,
     chroma_where,
     chunk_from_metadata,
 )
-from index.settings import IndexSettings
-from index.store import ChromaStore
 from index.types import Article, Chunk, Filters, Hit, IndexStats, StoreCheck
 
 _PREFILTER_SHARE = 0.25  # filters keeping at least this share of articles: over-fetch

@@ -1,8 +1,8 @@
 """Turn one raw record (a mapping of fields read from a file) into an `Article`.
 
 This is where field aliases are resolved, text is normalised, dates become `YYYY-MM-DD`, ids are
-chosen and the content hash is computed. It knows nothing about file formats: `index.formats`
-produces the records, `index.parse` drives both. Dates are parsed with the standard library and a
+chosen and the content hash is computed. It knows nothing about file formats: `index.sources.formats`
+produces the records, `index.sources.files` drives both. Dates are parsed with the standard library and a
 fixed list of shapes, so an odd string yields "" rather than a guess.
 """
 

@@ -12,8 +12,8 @@ conditionally; a 304 gives `Unchanged` with what it gave last time, and for a fe
 is requested at all. Nothing here raises for a bad URL, site or document: each is a `FileError`
 naming the URL, and the next URL is read.
 
-Not here: HTTP politeness (`index.fetch`), the cache file (`index.fetch_cache`), what a feed or
-page holds (`index.web_documents`), storing.
+Not here: HTTP politeness (`index.sources.fetch`), the cache file (`index.sources.fetch_cache`), what a feed or
+page holds (`index.sources.web_documents`), storing.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from index.fetch import Fetched, Fetcher, FetchError
-from index.fetch_cache import FetchCache
 from index.settings import FetchSettings
-from index.types import Article, FileError
-from index.urls import canonical_url, is_url
-from index.web_documents import (
+from index.sources.fetch import Fetched, Fetcher, FetchError
+from index.sources.fetch_cache import FetchCache
+from index.sources.urls import canonical_url, is_url
+from index.sources.web_documents import (
     Hints,
     entry_article,
     entry_hints,
@@ -34,6 +33,7 @@ from index.web_documents import (
     page_article,
     parse_feed,
 )
+from index.types import Article, FileError
 
 __all__ = ["FetchCache", "Unchanged", "canonical_url", "is_url", "read_urls"]
 

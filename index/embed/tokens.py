@@ -9,7 +9,7 @@ a difference of two positions, and a chunk's model input is a slice of the artic
 the model's special tokens. A span that cuts a word (a hard cut of a very long word, a boundary
 inside a piece) is tokenised on its own instead, so every answer is the tokenizer's own.
 
-Not here: choosing spans (`index.chunk`) or running the model (`index.onnx`).
+Not here: choosing spans (`index.chunk`) or running the model (`index.embed.onnx`).
 """
 
 from __future__ import annotations

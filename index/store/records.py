@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from index.copies import fingerprint
+from index.copies.exact import fingerprint
 from index.types import Article, Chunk, Filters
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -33,7 +33,9 @@ class ArticleRecord:
     author: str
     path: str
     chunks: int
-    fingerprint: str = ""  # normalised title, date and text (index.copies); "" in older stores
+    fingerprint: str = (
+        ""  # normalised title, date and text (index.copies.exact); "" in older stores
+    )
 
     @property
     def published_days(self) -> int | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.keyword import KeywordIndex
-from index.store import ChromaStore
+from index.store.chroma import ChromaStore
+from index.store.keyword import KeywordIndex
 from index.types import StoreCheck
 
 

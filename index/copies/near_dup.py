@@ -14,7 +14,7 @@ groups again from the signatures (the LSH's bands, all rows at once with numpy) 
 importing datasketch, so a process that only folds results never pays for it; the LSH index is
 built at the first `add`.
 
-Not here: exact copies (`index.copies`, dropped at sync), and where groups are used (the sync
+Not here: exact copies (`index.copies.exact`, dropped at sync), and where groups are used (the sync
 keeps this up to date, retrieval returns one article per group, citations name the others).
 """
 

@@ -2,8 +2,8 @@
 
 One reader per format: plain text, Markdown, HTML (main text by trafilatura), PDF (pypdf),
 JSON and JSON Lines. Readers check only what their format can get wrong; they do not resolve
-field aliases, dates or ids (that is `index.fields`) and do not walk folders or check file size
-(that is `index.parse`). Text is decoded as UTF-8 only: a wrong guess at a legacy encoding would
+field aliases, dates or ids (that is `index.sources.fields`) and do not walk folders or check file size
+(that is `index.sources.files`). Text is decoded as UTF-8 only: a wrong guess at a legacy encoding would
 silently corrupt the stored text that citations point into, so other encodings are refused.
 """
 
@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from index.fields import ALIASES, Record, json_type, normalise_text
+from index.sources.fields import ALIASES, Record, json_type, normalise_text
+from index.sources.urls import canonical_url  # the id a fetched copy of the page gets
 from index.types import FileError
-from index.urls import canonical_url  # the id a fetched copy of the page gets
 
 Item = Record | FileError
 
@@ -78,7 +78,7 @@ def read_markdown(text: str, path: str) -> Iterator[Item]:
     """Optional `---` front matter of `key: value` lines, then the body.
 
     Title: front matter `title`, else the first `# ` heading (removed from the text), else
-    (later, in `index.fields`) the first line of the text.
+    (later, in `index.sources.fields`) the first line of the text.
     """
     meta, body = _front_matter(normalise_text(text))
     if not meta.get("title"):

@@ -1,4 +1,4 @@
-"""Polite, bounded HTTP GETs: what `index.web_sources` reads feeds and pages with.
+"""Polite, bounded HTTP GETs: what `index.sources.web_sources` reads feeds and pages with.
 
     with Fetcher(settings.index.fetch) as fetcher:
         result = fetcher.get("https://example.org/feed.xml", etag='"abc"')

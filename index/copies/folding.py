@@ -1,13 +1,13 @@
 """The store's syndicated copies: near-duplicate groups kept in step with its article records.
 
-`StoreCopies` keeps an `index.near_dup.CopyFinder` over the stored articles in two files beside
+`StoreCopies` keeps an `index.copies.near_dup.CopyFinder` over the stored articles in two files beside
 the keyword index: the signatures (`copies-NAME.npz`) and the content hash each was made from
 (`copies-NAME.json`, written second, so a crash between them only costs recomputing). `update`
 brings it in line with the records: articles gone are removed, new and changed ones signed from
 their stored text. The writer updates it at the end of each sync (the cost is paid while
 indexing); a reader that finds it behind the store updates it on first use.
 
-Not here: finding the groups (`index.near_dup`), folding search results (`assistant.answer.retrieve`).
+Not here: finding the groups (`index.copies.near_dup`), folding search results (`assistant.answer.retrieve`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from index.atomic import write_atomically
-from index.near_dup import CopyFinder
-from index.records import ArticleRecord
+from index.copies.near_dup import CopyFinder
+from index.store.records import ArticleRecord
 
 Texts = Callable[[Sequence[str]], Mapping[str, str]]  # article ids -> their stored texts
 _BATCH = 200  # articles whose texts are read from the store at once
