@@ -332,12 +332,19 @@ class ArticleIndex(ArticleReads):
                 f"{hint}. Articles indexed before are intact; run the same command again to finish"
             ) from exc
 
-    def _writer(self) -> Writer:
+    def _writer(
+        self,
+        store: ChromaStore | None = None,
+        keyword: KeywordIndex | None = None,
+        records: dict[str, ArticleRecord] | None = None,
+    ) -> Writer:
+        """The one place a `Writer` is built: into the live store, its keyword index and
+        records by default, or into a staged store with its own (a rebuild)."""
         return Writer(
-            self._store,
+            self._store if store is None else store,
             self.embedder,
-            self._keyword,
-            self._records,
+            self._keyword if keyword is None else keyword,
+            self._records if records is None else records,
             self.max_tokens,
             self.settings.chunk_overlap,
             batch_chunks=max(self.settings.embed_batch_size * 4, 128),
@@ -380,16 +387,7 @@ class ArticleIndex(ArticleReads):
         staged = self._store.staged(self.settings.fingerprint())
         old = self._store.articles
         keyword = KeywordIndex()
-        writer = Writer(
-            staged,
-            self.embedder,
-            keyword,
-            {},
-            self.max_tokens,
-            self.settings.chunk_overlap,
-            max(self.settings.embed_batch_size * 4, 128),
-            space_check=self._check_space,
-        )
+        writer = self._writer(staged, keyword, {})
         ids = list(self._records)
         try:
             for start in range(0, len(ids), 200):
