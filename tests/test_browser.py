@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.helpers import MADRID, SAMPLES
 from tests.web_server import ARGS, CHROMIUM, App, serving
@@ -69,8 +70,16 @@ def desktop(app, browser):
     page = context.new_page()
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(app.url) else None)
+    said: list[str] = []  # what the page reported, should it never show its question box
+    page.on("console", lambda m: said.append(f"console {m.type}: {m.text}"))
+    page.on("pageerror", lambda e: said.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: said.append(f"failed request: {r.url} {r.failure}"))
     page.goto(app.url)
-    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:
+        shown = page.inner_text("body")[:500]
+        pytest.fail(f"the page never showed its question box; it showed {shown!r}; {said[-20:]}")
     page.outside_requests = outside  # type: ignore[attr-defined]
     yield page
     context.close()
