@@ -190,7 +190,8 @@ class LocalLLM:
 
     def _wait_ready(self, child: _Child) -> None:
         """Wait until the child answers GET /v1/models (the model is loaded), or has ended."""
-        deadline = time.monotonic() + max(self.settings.timeout, 30.0)
+        allowed = max(self.settings.timeout, 30.0)
+        deadline = time.monotonic() + allowed
         while time.monotonic() < deadline:
             code = child.proc.poll()
             if code is not None:
@@ -208,7 +209,7 @@ class LocalLLM:
             time.sleep(0.2)
         raise LLMError(
             f"the local model {self.path.name} did not load within "
-            f"{max(self.settings.timeout, 30.0):g}s (ASSISTANT_LLM__TIMEOUT)"
+            f"{allowed:g}s (ASSISTANT_LLM__TIMEOUT)"
         )
 
     def _stopped(self, child: _Child) -> LocalModelStopped | None:

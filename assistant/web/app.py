@@ -138,8 +138,12 @@ class WebApp:
         reply = {"role": "assistant", "content": render.streaming_markdown("")}
         chat = [*chatbot, {"role": "user", "content": render.chat_text(asked)}, reply]
         answers = [*answers, None]
-        shown: Parts = {"question": "", "chatbot": chat, "conversation": conversation}
-        shown["answers"] = answers
+        shown: Parts = {
+            "question": "",
+            "chatbot": chat,
+            "conversation": conversation,
+            "answers": answers,
+        }
         yield shown | {"sources": render.searching_html(asked), "filter_note": note}
         streamed = ""
         try:
