@@ -32,7 +32,7 @@ from bench import common
 from index.copies.exact import fingerprint
 from index.copies.near_dup import CopyFinder, lsh_bands, shingles, words
 from index.settings import IndexSettings
-from index.types import Article
+from index.types import Article, ArticleInfo
 
 NAME = "near_dup"
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -139,10 +139,12 @@ def exact_copies(articles: dict[str, dict[str, Any]]) -> list[str]:
     for article_id, article in articles.items():
         key = fingerprint(
             Article(
-                id=article_id,
-                title=str(article.get("title") or ""),
-                text=str(article["text"]),
-                published=str(article.get("published") or ""),
+                ArticleInfo(
+                    id=article_id,
+                    title=str(article.get("title") or ""),
+                    published=str(article.get("published") or ""),
+                ),
+                str(article["text"]),
             )
         )
         if key and key in seen:

@@ -81,16 +81,11 @@ def make_chunks(
     chunks = [
         Chunk(
             id=chunk_id(article.id, article.content_hash, i),
-            article_id=article.id,
             ordinal=i,
             start=s,
             end=e,
             text=article.text[s:e],
-            title=article.title,
-            source=article.source,
-            url=article.url,
-            published=article.published,
-            content_hash=article.content_hash,
+            info=article.info,
         )
         for i, (s, e) in enumerate(spans)
     ]

@@ -1,6 +1,7 @@
 """Value objects that cross the index's boundary: articles, chunks, search hits, reports.
 
-All are frozen dataclasses with plain fields so they serialise to JSON with `dataclasses.asdict`.
+All are frozen dataclasses of plain fields (an article's own fields grouped in one `ArticleInfo`),
+so they serialise to JSON with `dataclasses.asdict`.
 Nothing here knows about Chroma or llama-index.
 """
 
@@ -12,8 +13,9 @@ from typing import Literal
 
 
 @dataclass(frozen=True)
-class Article:
-    """One news article as parsed from a file or record.
+class ArticleInfo:
+    """What is known of an article besides its text, carried unchanged from parsing to citation:
+    articles, their stored records, chunks and retrieved passages all hold one.
 
     `id` is stable across runs: the record's own id, else its url, else its path relative to the
     indexed root (with `#line` for records of a jsonl/json list that have neither).
@@ -21,8 +23,7 @@ class Article:
     """
 
     id: str
-    title: str
-    text: str
+    title: str = ""
     source: str = ""
     url: str = ""
     published: str = ""
@@ -31,21 +32,67 @@ class Article:
     content_hash: str = ""  # sha256 of the fields that shape chunks and citations
 
 
+class InfoFields:
+    """Read access to the fields of the `ArticleInfo` a value object carries as `info`."""
+
+    info: ArticleInfo
+
+    @property
+    def title(self) -> str:
+        return self.info.title
+
+    @property
+    def source(self) -> str:
+        return self.info.source
+
+    @property
+    def url(self) -> str:
+        return self.info.url
+
+    @property
+    def published(self) -> str:
+        return self.info.published
+
+    @property
+    def content_hash(self) -> str:
+        return self.info.content_hash
+
+
 @dataclass(frozen=True)
-class Chunk:
-    """A passage of an article; `text == article.text[start:end]` always holds."""
+class Article(InfoFields):
+    """One news article as parsed from a file, a record or a web page: its info and its text."""
+
+    info: ArticleInfo
+    text: str
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def author(self) -> str:
+        return self.info.author
+
+    @property
+    def path(self) -> str:
+        return self.info.path
+
+
+@dataclass(frozen=True)
+class Chunk(InfoFields):
+    """A passage of an article; `text == article.text[start:end]` always holds. Its `info`
+    is the article's (as stored with the chunk: no author or path)."""
 
     id: str
-    article_id: str
     ordinal: int
     start: int
     end: int
     text: str
-    title: str = ""
-    source: str = ""
-    url: str = ""
-    published: str = ""
-    content_hash: str = ""
+    info: ArticleInfo
+
+    @property
+    def article_id(self) -> str:
+        return self.info.id
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from assistant.answer.citations import answer_sentences, check_answer
 from assistant.answer.passage import Passage
 from assistant.settings import AnswerSettings
 from assistant.types import Citation
+from index import ArticleInfo
 
 THRESHOLD = AnswerSettings().support_threshold
 
@@ -47,11 +48,13 @@ def cut(article_id: str, first: str, last: str) -> Passage:
     start = text.index(first)
     end = text.index(last, start) + len(last)
     return Passage(
-        article_id=article_id,
-        title=article_id.title(),
-        source="Sample Wire",
-        url=f"https://example.org/{article_id}",
-        published="2022-07-01",
+        info=ArticleInfo(
+            article_id,
+            title=article_id.title(),
+            source="Sample Wire",
+            url=f"https://example.org/{article_id}",
+            published="2022-07-01",
+        ),
         start=start,
         end=end,
         text=text[start:end],

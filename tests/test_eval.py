@@ -22,7 +22,7 @@ from assistant.evaluate import (
     mrr_at,
     normalise_id,
 )
-from index import ArticleError, Chunk
+from index import ArticleError, ArticleInfo, Chunk
 from tests.eval_fixture import ARTICLES, CHARGER, SQUID, write_fixture
 from tests.helpers import ROOT
 
@@ -197,7 +197,7 @@ def test_contains_answer_ignores_quotes_and_needs_word_boundaries():
 
 def _ranked(*article_ids: str) -> list[Ranked]:
     return [
-        Ranked(Chunk(id=f"c{i}", article_id=a, ordinal=i, start=0, end=1, text="x"), 1.0 / (i + 1))
+        Ranked(Chunk(f"c{i}", i, 0, 1, "x", ArticleInfo(a)), 1.0 / (i + 1))
         for i, a in enumerate(article_ids)
     ]
 
@@ -220,7 +220,7 @@ def test_hit_and_mrr_by_hand():
 
 
 def _passage(text: str) -> Passage:
-    return Passage("a", "t", "s", "", "", 0, len(text), text, 1.0)
+    return Passage(ArticleInfo("a", "t", "s"), 0, len(text), text, 1.0)
 
 
 def test_pick_choice_prefers_the_choice_in_the_sentence_that_answers(embedder):
@@ -245,10 +245,9 @@ def test_choices_are_judged_from_the_whole_articles_behind_the_passages(fixture_
     index, _ = fixture_store
     text = index.article(SQUID).text
     first = text[: text.index(". ") + 1]  # the passage quotes only the announcement
-    passage = Passage(
-        SQUID, "Squid Game returns", "example.org", "", "2022-06-12", 0, len(first), first, 1.0
-    )
-    gone = Passage("https://example.org/removed", "t", "s", "", "", 0, 9, "Old text.", 0.5)
+    info = ArticleInfo(SQUID, "Squid Game returns", "example.org", published="2022-06-12")
+    passage = Passage(info, 0, len(first), first, 1.0)
+    gone = Passage(ArticleInfo("https://example.org/removed", "t", "s"), 0, 9, "Old text.", 0.5)
     evidence = whole_articles(index, [passage, replace(passage, start=5), gone])
     assert [p.article_id for p in evidence] == [SQUID, gone.article_id]
     assert evidence[0].text == text and (evidence[0].start, evidence[0].end) == (0, len(text))

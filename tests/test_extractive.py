@@ -9,6 +9,7 @@ import pytest
 from assistant.answer import extractive
 from assistant.answer.passage import Passage
 from assistant.settings import AnswerSettings
+from index import ArticleInfo
 
 ARTICLE = (
     "The city council met on Tuesday to discuss the new bridge over the river. "
@@ -26,7 +27,7 @@ OTHER = (
 
 
 def _passage(text: str, rank: int, offset: int = 100) -> Passage:
-    return Passage("a" if rank == 1 else "b", "", "", "", "", offset, offset + len(text), text, 1.0)
+    return Passage(ArticleInfo("a" if rank == 1 else "b"), offset, offset + len(text), text, 1.0)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from assistant.answer.passage import Passage
 from assistant.answer.prompts import load_prompts
 from assistant.errors import LLMError
 from assistant.settings import AnswerSettings, LLMSettings
+from index import ArticleInfo
 from tests.helpers import free_port
 
 pytest_plugins = ["tests.llm_server"]
@@ -44,8 +45,8 @@ THRESHOLD = AnswerSettings().support_threshold
 
 def whole(article_id: str) -> Passage:
     text = ARTICLES[article_id].strip()
-    return Passage(article_id, article_id.title(), "Sample Wire", "", "2024-05-02", 0, len(text),
-                   text, 1.0)  # fmt: skip
+    info = ArticleInfo(article_id, article_id.title(), "Sample Wire", published="2024-05-02")
+    return Passage(info, 0, len(text), text, 1.0)
 
 
 PASSAGES = [whole("tram"), whole("inject"), whole("bridge")]

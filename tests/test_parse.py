@@ -16,7 +16,7 @@ import pytest
 from index.sources.fields import content_hash as hash_of
 from index.sources.fields import iso_date
 from index.sources.files import SUPPORTED_EXTENSIONS, content_hash, discover, parse_file
-from index.types import Article, FileError
+from index.types import Article, ArticleInfo, FileError
 
 MB = 1024 * 1024
 LIMIT = 20 * MB
@@ -369,15 +369,17 @@ def test_json_object_with_aliases(tmp_path: Path) -> None:
     }
     article = only_article(write(tmp_path / "a.json", json.dumps(record)))
     assert article == Article(
-        id="42",
-        title="Bridge reopens",
-        text=BODY,
-        source="Coastal Times",
-        url="https://coastal.example/bridge",
-        published="2022-06-12",
-        author="Ana Lopez, Ben Ode",
-        path=str((tmp_path / "a.json").resolve()),
-        content_hash=article.content_hash,
+        ArticleInfo(
+            id="42",
+            title="Bridge reopens",
+            source="Coastal Times",
+            url="https://coastal.example/bridge",
+            published="2022-06-12",
+            author="Ana Lopez, Ben Ode",
+            path=str((tmp_path / "a.json").resolve()),
+            content_hash=article.content_hash,
+        ),
+        BODY,
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 from assistant.answer.passage import Passage
 from assistant.answer.prompts import load_prompts
 from assistant.errors import NewsAssistantError, PromptError
+from index import ArticleInfo
 
 ARTICLE = (
     "OSLO, May 2 - The city council approved a new tram line on Monday.\n\n"
@@ -22,11 +23,9 @@ ARTICLE = (
 
 def passage(text: str, n: int, title: str = "Council backs tram line") -> Passage:
     return Passage(
-        article_id=f"a{n}",
-        title=title,
-        source="Sample Wire",
-        url=f"https://example.org/{n}",
-        published="2024-05-02",
+        info=ArticleInfo(
+            f"a{n}", title, "Sample Wire", url=f"https://example.org/{n}", published="2024-05-02"
+        ),
         start=0,
         end=len(text),
         text=text,

@@ -8,7 +8,7 @@ import pytest
 
 from index.chunk import chunk_spans
 from index.sync import make_chunks
-from index.types import Article
+from index.types import Article, ArticleInfo
 
 TEXTS = [
     "Café naïve résumé — “quotes” and 東京都 in Tokyo. Next.Sentence here! " * 6,
@@ -29,7 +29,7 @@ def test_chunks_and_inputs_are_the_tokenizers_own(embedder, max_tokens: int, ove
         pytest.skip("the one-pass tokens are the int8 backend's")
     sliced = fallback = 0
     for n, text in enumerate(TEXTS):
-        article = Article(id=f"a{n}", title="", text=text)
+        article = Article(ArticleInfo(f"a{n}"), text)
         chunks, inputs = make_chunks(article, embedder, max_tokens, overlap)
         # the very chunks that counting each text alone gives
         assert [(c.start, c.end) for c in chunks] == chunk_spans(
@@ -61,7 +61,7 @@ def test_span_counts_match_counting_each_text(embedder):
 def test_vectors_of_sliced_inputs_equal_embedding_the_texts(embedder):
     if embedder.backend != "onnx-int8":
         pytest.skip("the one-pass tokens are the int8 backend's")
-    article = Article(id="a", title="", text=TEXTS[2] + TEXTS[0])
+    article = Article(ArticleInfo("a"), TEXTS[2] + TEXTS[0])
     chunks, inputs = make_chunks(article, embedder, 64, 16)
     texts = [c.text for c in chunks]
     assert all(i is not None for i in inputs)

@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.types import Citation, Copy
+from index import ArticleInfo, InfoFields
 
 
 @dataclass(frozen=True)
-class Passage:
-    article_id: str
-    title: str
-    source: str
-    url: str
-    published: str
+class Passage(InfoFields):
+    info: ArticleInfo  # the article's, as its chunks carry it
     start: int
     end: int
     text: str
@@ -25,6 +22,10 @@ class Passage:
     chunk_ids: tuple[str, ...] = ()
     rank: int = 0  # 1-based rank among the retrieved passages
     also_in: tuple[Copy, ...] = ()  # the story's other stored copies, folded into this one
+
+    @property
+    def article_id(self) -> str:
+        return self.info.id
 
     def cite(self, n: int, quote_start: int, quote_end: int, score: float) -> Citation:
         """Citation `n` of this passage, quoting the article text between the absolute offsets

@@ -171,11 +171,7 @@ def merge_passages(ranked: list[Ranked], top_k: int) -> list[Passage]:
             if len(passages) < top_k:
                 passages.append(
                     Passage(
-                        article_id=c.article_id,
-                        title=c.title,
-                        source=c.source,
-                        url=c.url,
-                        published=c.published,
+                        info=c.info,
                         start=c.start,
                         end=c.end,
                         text=c.text,

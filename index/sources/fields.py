@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
-from index.types import Article
+from index.types import Article, ArticleInfo
 
 # The first alias present with a non-empty value wins.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -139,17 +139,17 @@ def to_article(record: Record, fallback_id: str, path: str) -> Article:
     url = one_line(_as_str(fields, "url"))
     own_id = _as_id(fields)
     title = one_line(_as_str(fields, "title")) or title_from_url(url) or title_from_text(text)
-    article = Article(
+    info = ArticleInfo(
         id=own_id or url or fallback_id,
         title=title,
-        text=text,
         source=one_line(_as_str(fields, "source")),
         url=url,
         published=iso_date(_pick(fields, "published")),
         author=one_line(_as_str(fields, "author")),
         path=path,
     )
-    return replace(article, content_hash=content_hash(article))
+    article = Article(info, text)
+    return Article(replace(info, content_hash=content_hash(article)), text)
 
 
 def _pick(fields: Mapping[str, object], name: str) -> object | None:

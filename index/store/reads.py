@@ -230,17 +230,7 @@ class ArticleReads:
 
 
 def article_from(record: ArticleRecord, text: str) -> Article:
-    return Article(
-        id=record.id,
-        title=record.title,
-        text=text,
-        source=record.source,
-        url=record.url,
-        published=record.published,
-        author=record.author,
-        path=record.path,
-        content_hash=record.content_hash,
-    )
+    return Article(record.info, text)
 
 
 def reason(exc: BaseException) -> str:

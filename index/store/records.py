@@ -15,31 +15,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.copies.exact import fingerprint
-from index.types import Article, Chunk, Filters
+from index.types import Article, ArticleInfo, Chunk, Filters, InfoFields
 
 _EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
-class ArticleRecord:
+class ArticleRecord(InfoFields):
     """What the store knows about an article without loading its text."""
 
-    id: str
-    content_hash: str
-    title: str
-    source: str
-    url: str
-    published: str
-    author: str
-    path: str
+    info: ArticleInfo
     chunks: int
     fingerprint: str = (
         ""  # normalised title, date and text (index.copies.exact); "" in older stores
     )
 
     @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def author(self) -> str:
+        return self.info.author
+
+    @property
+    def path(self) -> str:
+        return self.info.path
+
+    @property
     def published_days(self) -> int | None:
-        return date_days(self.published)
+        return date_days(self.info.published)
 
 
 @functools.lru_cache(maxsize=8192)  # filters read every record's date on every query
@@ -63,41 +68,39 @@ def article_key(article_id: str) -> str:
     return hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:16]
 
 
-def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
+def _info_metadata(info: ArticleInfo) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "article_id": article.id,
-        "content_hash": article.content_hash,
-        "title": article.title,
-        "source": article.source,
-        "url": article.url,
-        "published": article.published,
+        "article_id": info.id,
+        "content_hash": info.content_hash,
+        "title": info.title,
+        "source": info.source,
+        "url": info.url,
+        "published": info.published,
+    }
+    days = date_days(info.published)
+    if days is not None:
+        meta["published_days"] = days
+    return meta
+
+
+def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
+    return {
+        **_info_metadata(article.info),
         "author": article.author,
         "path": article.path,
         "chunks": chunks,
         "fingerprint": fingerprint(article),
     }
-    days = date_days(article.published)
-    if days is not None:
-        meta["published_days"] = days
-    return meta
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "article_id": chunk.article_id,
-        "content_hash": chunk.content_hash,
+    """The chunk's position and its article's info, but for author and path (the record's)."""
+    return {
+        **_info_metadata(chunk.info),
         "ordinal": chunk.ordinal,
         "start": chunk.start,
         "end": chunk.end,
-        "title": chunk.title,
-        "source": chunk.source,
-        "url": chunk.url,
-        "published": chunk.published,
     }
-    days = date_days(chunk.published)
-    if days is not None:
-        meta["published_days"] = days
-    return meta
 
 
 def chunk_record(chunk: Chunk) -> dict[str, Any]:
@@ -140,16 +143,23 @@ def chunk_record(chunk: Chunk) -> dict[str, Any]:
     }
 
 
-def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:
-    return ArticleRecord(
+def info_from_metadata(meta: dict[str, Any]) -> ArticleInfo:
+    """The article info of an article's or a chunk's record (a chunk's has no author or path)."""
+    return ArticleInfo(
         id=str(meta["article_id"]),
-        content_hash=str(meta["content_hash"]),
         title=str(meta.get("title", "")),
         source=str(meta.get("source", "")),
         url=str(meta.get("url", "")),
         published=str(meta.get("published", "")),
         author=str(meta.get("author", "")),
         path=str(meta.get("path", "")),
+        content_hash=str(meta.get("content_hash", "")),
+    )
+
+
+def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:
+    return ArticleRecord(
+        info_from_metadata(meta),
         chunks=int(meta.get("chunks", 0)),
         fingerprint=str(meta.get("fingerprint", "")),
     )
@@ -158,16 +168,11 @@ def record_from_metadata(meta: dict[str, Any]) -> ArticleRecord:
 def chunk_from_metadata(chunk_id_: str, text: str, meta: dict[str, Any]) -> Chunk:
     return Chunk(
         id=chunk_id_,
-        article_id=str(meta["article_id"]),
         ordinal=int(meta["ordinal"]),
         start=int(meta["start"]),
         end=int(meta["end"]),
         text=text,
-        title=str(meta.get("title", "")),
-        source=str(meta.get("source", "")),
-        url=str(meta.get("url", "")),
-        published=str(meta.get("published", "")),
-        content_hash=str(meta.get("content_hash", "")),
+        info=info_from_metadata(meta),
     )
 
 
