@@ -1,9 +1,10 @@
-"""`ArticleIndex`: open a store, keep its caches in step, and keep it in sync with folders.
+"""`ArticleIndex`: open a store and keep it in sync with folders, files, feeds and pages.
 
 The one entry point of the `index` package. It owns the Chroma store, the embedding model, the
 BM25 keyword index and the in-memory table of article records. Writes hold the store's write
-lock and commit article by article. Not here: the queries (`index.store.reads`, which this class
-inherits), chunking and embedding (`index.sync`).
+lock and commit article by article. Not here: the queries and keeping what they read in step
+(`index.store.reads`, which this class extends), where articles come from (`index.sources`),
+what a sync writes (`index.sync`) and how (`index.writer`).
 """
 
 from __future__ import annotations
@@ -12,30 +13,24 @@ import hashlib
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from index.copies.folding import StoreCopies
 from index.embed.encoder import Embedder
 from index.errors import NewsAssistantError, SettingsError, StoreError
 from index.settings import IndexSettings
-from index.sources.filecache import FileCache
+from index.sources.folders import Folders
+from index.sources.source import open_sources
 from index.store.chroma import ChromaStore, make_client
 from index.store.keyword import KeywordIndex
 from index.store.lock import WriteLock
 from index.store.reads import ArticleReads, article_from, reads, reason
-from index.store.records import ArticleRecord, record_from_metadata
-from index.sync import Progress, Writer, recover, remove_articles, sync_paths
-from index.types import Article, SyncProgress, SyncReport
-
-if TYPE_CHECKING:
-    from index.sources.fetch_cache import FetchCache
-
-_PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
+from index.sync import Progress, sync_sources
+from index.types import SyncProgress, SyncReport
+from index.writer import Writer, recover
 
 
 class ArticleIndex(ArticleReads):
@@ -48,19 +43,8 @@ class ArticleIndex(ArticleReads):
         settings: IndexSettings,
         embedder: Embedder,
     ) -> None:
-        self._store = store
-        self.folder = folder
-        self.settings = settings
-        self.embedder = embedder
-        self._records: dict[str, ArticleRecord] = {}
-        self._keyword = KeywordIndex()
+        super().__init__(store, folder, settings, embedder)
         self._copies = StoreCopies(folder, settings.collection, settings.copy_threshold)
-        self._generation = -2
-        self._busy = False
-        self._allowed_last: tuple[Any, set[str]] | None = None
-        self._article_cache: Callable[[str], Article | None] = lru_cache(maxsize=256)(
-            self._load_article
-        )
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -119,36 +103,6 @@ class ArticleIndex(ArticleReads):
     def max_tokens(self) -> int:
         return min(self.settings.chunk_tokens, self.embedder.max_tokens)
 
-    # -- keeping caches in step -------------------------------------------------------------
-    @reads
-    def refresh(self) -> bool:
-        """Reload article records and the keyword index if the store changed; True if it did."""
-        if self._busy:
-            return False  # this process is writing: its records and keyword index are live
-        generation = self._store.generation()
-        if generation == self._generation:
-            return False
-        self._store.refresh()
-        self._records = self._load_records()
-        self._keyword = self._load_keyword(generation)
-        self._article_cache.cache_clear()  # type: ignore[attr-defined]
-        self._generation = generation
-        return True
-
-    def _load_records(self) -> dict[str, ArticleRecord]:
-        if self._store.articles is None:
-            return {}
-        records: dict[str, ArticleRecord] = {}
-        offset = 0
-        while True:
-            got = self._store.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in got["metadatas"]:
-                record = record_from_metadata(meta)
-                records[record.id] = record
-            if len(got["ids"]) < _PAGE:
-                return records
-            offset += _PAGE
-
     # -- syndicated copies -------------------------------------------------------------------
     @reads
     def copies_of(self, article_id: str) -> tuple[str, ...]:
@@ -185,47 +139,6 @@ class ArticleIndex(ArticleReads):
         got = self._store.articles.get(ids=list(ids), include=["documents"])
         return dict(zip(got["ids"], got["documents"], strict=True))
 
-    def _keyword_path(self) -> Path:
-        return self.folder / f"keyword-{self.settings.collection}.pkl"
-
-    def _load_keyword(self, generation: int) -> KeywordIndex:
-        """The saved BM25 index, brought up to date with the article records."""
-        keyword = KeywordIndex.load(self._keyword_path()) or KeywordIndex()
-        gone = [a for a in keyword.hashes if a not in self._records]
-        # hash by hash: a writer killed after switching records leaves the generation as it was
-        stale = [r.id for r in self._records.values() if keyword.hashes.get(r.id) != r.content_hash]
-        if keyword.generation == generation and not gone and not stale:
-            return keyword
-        for article_id in gone:
-            keyword.remove_article(article_id)
-        for start in range(0, len(stale), 200):
-            part = stale[start : start + 200]
-            got = self._store.chunks.get(
-                where={"article_id": {"$in": part}}, include=["documents", "metadatas"]
-            )
-            by_article: dict[str, list[tuple[int, str, str]]] = {a: [] for a in part}
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                record = self._records[meta["article_id"]]
-                if meta.get("content_hash") == record.content_hash:
-                    by_article[record.id].append((int(meta["ordinal"]), cid, doc))
-            for article_id, rows in by_article.items():
-                rows.sort()
-                keyword.set_article(
-                    article_id,
-                    self._records[article_id].content_hash,
-                    [(cid, doc) for _, cid, doc in rows],
-                )
-        keyword.generation = generation
-        self._save_keyword(keyword)
-        return keyword
-
-    def _save_keyword(self, keyword: KeywordIndex) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            keyword.save(self._keyword_path())
-        except OSError:
-            pass  # a cache: a read-only folder only costs a rebuild on the next start
-
     # -- writing ----------------------------------------------------------------------------
     def sync(
         self,
@@ -244,13 +157,10 @@ class ArticleIndex(ArticleReads):
         settings, switching over only once all is written. A set `stop` event (a watcher asked
         to end) stops a sync between two batches; its report says `stopped`.
         """
-        from index.sources.urls import is_url  # a pattern; the HTTP stack loads only to read
-
-        urls = [str(p).strip() for p in paths if isinstance(p, str) and is_url(p)]
-        roots = [Path(p).expanduser() for p in paths if str(p).strip() not in urls]
+        sources = open_sources(paths, self.settings, self.folder)
+        roots = [r for s in sources if isinstance(s, Folders) for r in s.roots]
         report = progress or (lambda update: None)
         with self._writing(report):
-            self.refresh()
             if rebuild:
                 done = self._rebuild(roots, report)
                 report(SyncProgress("done"))
@@ -259,19 +169,8 @@ class ArticleIndex(ArticleReads):
                 self._store.create(self.settings.fingerprint())
             recovered = recover(self._store)
             self._store.drop_stale_versions()
-            writer = self._writer()
-            cache = FileCache.load(self.folder / f"files-{self.settings.collection}.json")
-            synced = sync_paths(
-                writer,
-                roots,
-                self._max_bytes,
-                prune=prune,
-                progress=report,
-                cache=cache,
-                stop=stop,
-                urls=urls,
-                fetching=(self.settings.fetch, self._fetch_cache()) if urls else None,
-            )
+            with self._handed(self._writer()) as writer:
+                synced = sync_sources(writer, sources, prune=prune, progress=report, stop=stop)
             resolved = [str(r.resolve()) for r in roots]
             if recovered or synced.added or synced.updated or synced.removed:
                 report(SyncProgress("keyword index"))
@@ -281,12 +180,6 @@ class ArticleIndex(ArticleReads):
             report(SyncProgress("done"))
             return synced
 
-    def _fetch_cache(self) -> FetchCache:
-        """What the URLs read before answered (validators, articles): for conditional requests."""
-        from index.sources.fetch_cache import FetchCache
-
-        return FetchCache.load(self.folder / f"fetch-{self.settings.collection}.json")
-
     def remove(self, ids: Sequence[str]) -> int:
         """Delete articles (and all their chunks) by id; returns how many were stored."""
         with self._writing():
@@ -294,7 +187,8 @@ class ArticleIndex(ArticleReads):
             if self._store.manifest is None:
                 return 0
             recover(self._store)
-            removed = remove_articles(self._store, self._keyword, self._records, ids)
+            with self._handed(self._writer()) as writer:
+                removed = writer.remove(ids)
             self._finish(self._keyword, [])
             return removed
 
@@ -332,19 +226,27 @@ class ArticleIndex(ArticleReads):
                 f"{hint}. Articles indexed before are intact; run the same command again to finish"
             ) from exc
 
+    @contextmanager
+    def _handed(self, writer: Writer) -> Iterator[Writer]:
+        """Hand the table of records to `writer` while it writes into the live store (reads
+        see its table meanwhile: each batch as it is committed), and take it back after."""
+        self._live = writer
+        try:
+            yield writer
+        finally:
+            self._records_loaded, self._live = writer.records, None
+
     def _writer(
-        self,
-        store: ChromaStore | None = None,
-        keyword: KeywordIndex | None = None,
-        records: dict[str, ArticleRecord] | None = None,
+        self, store: ChromaStore | None = None, keyword: KeywordIndex | None = None
     ) -> Writer:
-        """The one place a `Writer` is built: into the live store, its keyword index and
-        records by default, or into a staged store with its own (a rebuild)."""
+        """The one place a `Writer` is built: into the live store and its keyword index with a
+        copy of the records by default (see `_handed`), or into a staged store with a keyword
+        index and records of its own (a rebuild)."""
         return Writer(
             self._store if store is None else store,
             self.embedder,
             self._keyword if keyword is None else keyword,
-            self._records if records is None else records,
+            dict(self._records) if store is None else {},
             self.max_tokens,
             self.settings.chunk_overlap,
             batch_chunks=max(self.settings.embed_batch_size * 4, 128),
@@ -387,7 +289,7 @@ class ArticleIndex(ArticleReads):
         staged = self._store.staged(self.settings.fingerprint())
         old = self._store.articles
         keyword = KeywordIndex()
-        writer = self._writer(staged, keyword, {})
+        writer = self._writer(staged, keyword)
         ids = list(self._records)
         try:
             for start in range(0, len(ids), 200):
@@ -397,9 +299,10 @@ class ArticleIndex(ArticleReads):
             writer.flush()
         finally:
             writer.close()  # no batch left half-written
-        report = sync_paths(writer, roots, self._max_bytes, prune=False, progress=progress)
+        files = Folders(roots, self._max_bytes, None, self.settings.collection)
+        report = sync_sources(writer, [files], prune=False, progress=progress)
         self._store.publish(staged)
-        self._records = writer.records
+        self._records_loaded = writer.records
         progress(SyncProgress("keyword index"))
         self._finish(keyword, [str(r.resolve()) for r in roots])
         return replace(

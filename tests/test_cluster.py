@@ -319,20 +319,20 @@ def test_lost_node_batches_go_to_the_other_actors(cluster, articles, local, tmp_
 # chunks are written and no record points to them yet; there it waits on stdin to be killed.
 COORDINATOR = """
 import sys
-import index.sync
+import index.writer
 from assistant import Settings
 from index import ArticleIndex
 from index.embed.cluster import ray_embedder
 
 store, folder, address = sys.argv[1:4]
-add_chunks = index.sync._add_chunks
+add_chunks = index.writer._add_chunks
 
 def chunked(collection, chunks, vectors):
     add_chunks(collection, chunks, vectors)
     print("chunked 1", flush=True)
     sys.stdin.readline()
 
-index.sync._add_chunks = chunked
+index.writer._add_chunks = chunked
 settings = Settings().index
 embedder = ray_embedder(settings, address).start()
 ArticleIndex.open(store, settings, embedder=embedder).sync([folder])

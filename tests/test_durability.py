@@ -22,20 +22,20 @@ import pytest
 from tests.helpers import ROOT, SAMPLES, chroma_server, run_assistant
 
 # ArticleIndex.sync with the steps of its batch writes reported (the write order is in
-# index/sync.py): "journalled N" once batch N is pending and nothing of it is written, "chunked N"
+# index/writer.py): "journalled N" once batch N is pending and nothing of it is written, "chunked N"
 # once its new chunks are written and no record points to them yet, "switched N" once its
 # records point to them and the old chunks are gone, the journal not yet cleared. Given argv[3]
 # "STEP:N", it stops at that step and waits on stdin, for the test to kill it there.
 SYNC = """
 import sys
-import index.sync
+import index.writer
 from assistant import Settings
 from index import ArticleIndex
 from index.store.chroma import ChromaStore
 
 store, folder, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 add, clear = ChromaStore.journal_add, ChromaStore.journal_clear
-add_chunks = index.sync._add_chunks
+add_chunks = index.writer._add_chunks
 batches = 0
 
 def reached(step):
@@ -60,7 +60,7 @@ def switched(self, ids):
     clear(self, ids)
 
 ChromaStore.journal_add, ChromaStore.journal_clear = journalled, switched
-index.sync._add_chunks = chunked
+index.writer._add_chunks = chunked
 ArticleIndex.open(store, Settings().index).sync([folder], prune="--prune" in sys.argv)
 print("done", flush=True)
 """

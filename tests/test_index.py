@@ -215,16 +215,16 @@ def test_writer_killed_after_switching_records_is_completed_by_next_sync(
 def test_files_unchanged_since_the_last_sync_are_not_read_again(open_index, articles, monkeypatch):
     import os
 
-    import index.sync
+    import index.sources.folders
 
     read: list[str] = []
-    parse = index.sync.parse_file
+    parse = index.sources.folders.parse_file
 
     def counting(path, root, max_bytes):
         read.append(path.name)
         return parse(path, root, max_bytes)
 
-    monkeypatch.setattr(index.sync, "parse_file", counting)
+    monkeypatch.setattr(index.sources.folders, "parse_file", counting)
     idx = open_index()
     (articles / "bad.json").write_text("{ broken")
     first = idx.sync([articles])

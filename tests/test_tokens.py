@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from index.chunk import chunk_spans
-from index.sync import make_chunks
 from index.types import Article, ArticleInfo
+from index.writer import make_chunks
 
 TEXTS = [
     "Café naïve résumé — “quotes” and 東京都 in Tokyo. Next.Sentence here! " * 6,

@@ -181,7 +181,7 @@ def test_changed_feed_reads_new_entries_and_asks_known_pages_conditionally(site,
     before = len(site.requests())
     items = read([site.url("/feed.rss")], cache)
     assert set(articles(items)) == {site.url("/news/ferry-timetable"), "cycle-lane-2024"}
-    unchanged = {i.url: i.ids for i in items if isinstance(i, Unchanged)}
+    unchanged = {i.where: i.ids for i in items if isinstance(i, Unchanged)}
     assert set(unchanged) == {
         f"{site.url('/news/' + s)}?utm_source=rss&utm_medium=feed" for s in SLUGS
     }

@@ -6,7 +6,7 @@ without reading anything (for a feed: without requesting any of its entries' pag
 gave an error, or a feed one of whose entries did, is not remembered, so it is read whole again.
 
 The file is a cache, never the truth: the caller checks that the articles it lists are still
-stored (`index.sync` does the same for files) and saves it only after they are. Deleting it
+stored (`index.sources.folders` does the same for files) and saves it only after they are. Deleting it
 costs one full read of every URL. Entries not seen for `KEEP_DAYS` are dropped on save.
 
 Not here: HTTP (`index.sources.fetch`), feeds and pages (`index.sources.web_sources`).

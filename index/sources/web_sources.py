@@ -19,11 +19,11 @@ page holds (`index.sources.web_documents`), storing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from index.settings import FetchSettings
 from index.sources.fetch import Fetched, Fetcher, FetchError
 from index.sources.fetch_cache import FetchCache
+from index.sources.source import Unchanged
 from index.sources.urls import canonical_url, is_url
 from index.sources.web_documents import (
     Hints,
@@ -36,19 +36,6 @@ from index.sources.web_documents import (
 from index.types import Article, FileError
 
 __all__ = ["FetchCache", "Unchanged", "canonical_url", "is_url", "read_urls"]
-
-
-@dataclass(frozen=True)
-class Unchanged:
-    """`url` answered 304 Not Modified: it still gives the articles (id, content hash) it gave
-    at its last clean read."""
-
-    url: str
-    articles: tuple[tuple[str, str], ...]
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return tuple(article_id for article_id, _ in self.articles)
 
 
 Item = Article | FileError | Unchanged

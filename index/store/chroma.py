@@ -13,7 +13,7 @@ whole index; the local store folder only keeps the write lock and rebuildable ca
 Readers trust a chunk only when its content hash equals its article record's, so a write cut
 short by a crash is never visible; the journal tells the next writer what to clean up.
 
-Not here: parsing, chunking, embedding, the sync algorithm (see `index.sync`).
+Not here: parsing, chunking, embedding, the sync and its writes (`index.sync`, `index.writer`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every read sees only chunks whose article record carries the same content hash, so a write in
 progress (or cut short by a crash) never shows a stale, half-written or duplicated passage; a
 failure of the store under a read becomes a `StoreError` that says what to check. Not here:
-opening the store, keeping the caches in step, or writing (`index.article_index`).
+opening the store or writing (`index.article_index`, `index.writer`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -27,9 +29,14 @@ from index.store.records import (
     article_key,
     chroma_where,
     chunk_from_metadata,
+    record_from_metadata,
 )
 from index.types import Article, Chunk, Filters, Hit, IndexStats, StoreCheck
 
+if TYPE_CHECKING:
+    from index.writer import Writer
+
+_PAGE = 10_000  # records per read: fewer, larger reads are faster in Chroma
 _PREFILTER_SHARE = 0.25  # filters keeping at least this share of articles: over-fetch
 _MAX_OVERFETCH = 1000
 T = TypeVar("T")
@@ -55,20 +62,101 @@ def reads(method: Callable[..., T]) -> Callable[..., T]:
 
 
 class ArticleReads:
-    """The queries of an `ArticleIndex`; the state they read is kept in step by its `refresh`."""
+    """The read side of an `ArticleIndex`: the state it reads (article records, the BM25 index)
+    kept in step with the store by `refresh`, and the queries over it."""
 
-    _store: ChromaStore
-    _records: dict[str, ArticleRecord]
-    _keyword: KeywordIndex
-    _generation: int
-    _busy: bool
-    _allowed_last: tuple[Any, set[str]] | None
-    _article_cache: Callable[[str], Article | None]
-    settings: IndexSettings
-    embedder: Embedder
+    def __init__(
+        self, store: ChromaStore, folder: Path, settings: IndexSettings, embedder: Embedder
+    ) -> None:
+        self._store = store
+        self.folder = folder
+        self.settings = settings
+        self.embedder = embedder
+        self._records_loaded: dict[str, ArticleRecord] = {}
+        self._live: Writer | None = None  # the writer of a write in progress, with the records
+        self._busy = False  # this process is writing: what it reads is kept live, not reloaded
+        self._keyword = KeywordIndex()
+        self._generation = -2
+        self._allowed_last: tuple[Any, set[str]] | None = None
+        self._article_cache: Callable[[str], Article | None] = lru_cache(maxsize=256)(
+            self._load_article
+        )
 
+    @property
+    def _records(self) -> dict[str, ArticleRecord]:
+        """The stored articles' records by id: the live writer's table while one writes."""
+        return self._live.records if self._live is not None else self._records_loaded
+
+    # -- keeping caches in step -------------------------------------------------------------
+    @reads
     def refresh(self) -> bool:
-        raise NotImplementedError  # the index reloads its records and keyword index here
+        """Reload article records and the keyword index if the store changed; True if it did."""
+        if self._busy:
+            return False  # this process is writing: its records and keyword index are live
+        generation = self._store.generation()
+        if generation == self._generation:
+            return False
+        self._store.refresh()
+        self._records_loaded = self._load_records()
+        self._keyword = self._load_keyword(generation)
+        self._article_cache.cache_clear()  # type: ignore[attr-defined]
+        self._generation = generation
+        return True
+
+    def _load_records(self) -> dict[str, ArticleRecord]:
+        if self._store.articles is None:
+            return {}
+        records: dict[str, ArticleRecord] = {}
+        offset = 0
+        while True:
+            got = self._store.articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in got["metadatas"]:
+                record = record_from_metadata(meta)
+                records[record.id] = record
+            if len(got["ids"]) < _PAGE:
+                return records
+            offset += _PAGE
+
+    def _keyword_path(self) -> Path:
+        return self.folder / f"keyword-{self.settings.collection}.pkl"
+
+    def _load_keyword(self, generation: int) -> KeywordIndex:
+        """The saved BM25 index, brought up to date with the article records."""
+        keyword = KeywordIndex.load(self._keyword_path()) or KeywordIndex()
+        gone = [a for a in keyword.hashes if a not in self._records]
+        # hash by hash: a writer killed after switching records leaves the generation as it was
+        stale = [r.id for r in self._records.values() if keyword.hashes.get(r.id) != r.content_hash]
+        if keyword.generation == generation and not gone and not stale:
+            return keyword
+        for article_id in gone:
+            keyword.remove_article(article_id)
+        for start in range(0, len(stale), 200):
+            part = stale[start : start + 200]
+            got = self._store.chunks.get(
+                where={"article_id": {"$in": part}}, include=["documents", "metadatas"]
+            )
+            by_article: dict[str, list[tuple[int, str, str]]] = {a: [] for a in part}
+            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                record = self._records[meta["article_id"]]
+                if meta.get("content_hash") == record.content_hash:
+                    by_article[record.id].append((int(meta["ordinal"]), cid, doc))
+            for article_id, rows in by_article.items():
+                rows.sort()
+                keyword.set_article(
+                    article_id,
+                    self._records[article_id].content_hash,
+                    [(cid, doc) for _, cid, doc in rows],
+                )
+        keyword.generation = generation
+        self._save_keyword(keyword)
+        return keyword
+
+    def _save_keyword(self, keyword: KeywordIndex) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            keyword.save(self._keyword_path())
+        except OSError:
+            pass  # a cache: a read-only folder only costs a rebuild on the next start
 
     def stats(self) -> IndexStats:
         self.refresh()

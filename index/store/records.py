@@ -1,7 +1,7 @@
 """How articles and chunks are laid out as Chroma records, and read back.
 
 One place decides the metadata keys, the chunk ids and the numeric date used by range filters,
-so the writer (`index.sync`) and the readers (`index.article_index`) cannot drift apart.
+so the writer (`index.writer`) and the readers (`index.store.reads`) cannot drift apart.
 """
 
 from __future__ import annotations
