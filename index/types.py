@@ -58,12 +58,9 @@ class InfoFields:
         return self.info.content_hash
 
 
-@dataclass(frozen=True)
-class Article(InfoFields):
-    """One news article as parsed from a file, a record or a web page: its info and its text."""
-
-    info: ArticleInfo
-    text: str
+class ArticleFields(InfoFields):
+    """`InfoFields`, and the id, author and path of the article: for whole articles and their
+    records (a chunk's own `id` is the chunk's)."""
 
     @property
     def id(self) -> str:
@@ -76,6 +73,14 @@ class Article(InfoFields):
     @property
     def path(self) -> str:
         return self.info.path
+
+
+@dataclass(frozen=True)
+class Article(ArticleFields):
+    """One news article as parsed from a file, a record or a web page: its info and its text."""
+
+    info: ArticleInfo
+    text: str
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ def test_check_finds_what_a_cut_short_sync_leaves_and_the_next_sync_clears_it(
     assert whole.clean and whole.problems() == []
     victim = sorted(index.records())[0]
     # a writer killed mid-batch: the article journalled, a chunk of its next version written
-    index._store.journal_add([victim])
+    journal = index.raw_collections()["meta"]  # the entry a writer makes first (index.writer)
+    journal.upsert(ids=[f"pending:{victim}"], embeddings=[[1.0]], documents=[victim])
     orphan, _ = _copy_chunk(
         index.raw_collections()["chunks"], victim, "next-version", content_hash="f" * 64
     )

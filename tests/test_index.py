@@ -139,22 +139,23 @@ def test_unchanged_resync_embeds_nothing(open_index, articles):
 
 
 def test_unchanged_resync_keeps_readers_caches_but_records_the_sync(open_index, articles):
+    import datetime as dt
+
     index = open_index()
     index.sync([articles])
+    reader = open_index()  # another process's view of the same store
     keyword_file = index.folder / f"keyword-{index.settings.collection}.pkl"
-    generation, saved = index._store.generation(), keyword_file.stat().st_mtime_ns
-    before = index.stats().last_sync
-    index._store.manifest.last_sync = "2000-01-01T00:00:00+00:00"  # tell a new write apart
-    index._store.write_manifest(index._store.manifest)
+    saved = keyword_file.stat().st_mtime_ns
+    began = dt.datetime.now(dt.UTC).replace(microsecond=0)
     index.sync([articles])
-    assert index._store.generation() == generation  # nothing for readers to reload
+    assert not reader.refresh()  # nothing for readers to reload
     assert keyword_file.stat().st_mtime_ns == saved  # the BM25 index is not written again
-    assert index.stats().last_sync >= before  # but the sync is recorded
+    assert dt.datetime.fromisoformat(index.stats().last_sync) >= began  # the sync is recorded
     (articles / "extra.txt").write_text(
         "Harbour festival\n\nA new article about the harbour festival and its boats.\n"
     )
     assert index.sync([articles]).added == 1
-    assert index._store.generation() > generation  # readers reload the new article
+    assert reader.refresh()  # readers reload the new article
     assert index.keyword_search("harbour festival boats", 1)[0].chunk.article_id
 
 

@@ -61,25 +61,35 @@ _CAUSE = re.compile(
 )
 
 
-def expected_answer(question: str) -> re.Pattern[str] | None:
-    """What a sentence holding the specific answer contains, judged from the question word."""
+def answer_kind(question: str) -> str | None:
+    """The kind of answer the question word asks for: "cause", "number", "date", "name",
+    "proper" (a name or other capitalised word), or None."""
     q = question.lower()
     if re.search(r"\bwhy\b|\bwhat (?:was|is) the reason\b", q):
-        return _CAUSE
+        return "cause"
     if re.search(
         r"\bhow (?:many|much|long|old|far|big|high|hot|cold|fast)\b|\bpercent(?:age)?\b|"
         r"\bwhat (?:\w+ )?(?:number|share|proportion|rate|magnitude|temperature|age|amount|"
         r"price|cost|score|figure|total)\b",
         q,
     ):
-        return _NUMBER
+        return "number"
     if re.search(r"\bwhen\b|\bwhat (?:year|day|date|month)\b", q):
-        return _DATE
+        return "date"
     if re.search(r"\bwho\b|\bwhose\b|\bwhom\b", q):
-        return _NAME
+        return "name"
     if re.search(r"\bwhich\b|\bwhat\b|\bwhere\b", q):
-        return _PROPER
+        return "proper"
     return None
+
+
+_KINDS = {"cause": _CAUSE, "number": _NUMBER, "date": _DATE, "name": _NAME, "proper": _PROPER}
+
+
+def expected_answer(question: str) -> re.Pattern[str] | None:
+    """What a sentence holding the specific answer contains, judged from the question word."""
+    kind = answer_kind(question)
+    return None if kind is None else _KINDS[kind]
 
 
 @dataclass(frozen=True)

@@ -15,32 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.copies.exact import fingerprint
-from index.types import Article, ArticleInfo, Chunk, Filters, InfoFields
+from index.types import Article, ArticleFields, ArticleInfo, Chunk, Filters
 
 _EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
-class ArticleRecord(InfoFields):
+class ArticleRecord(ArticleFields):
     """What the store knows about an article without loading its text."""
 
     info: ArticleInfo
     chunks: int
-    fingerprint: str = (
-        ""  # normalised title, date and text (index.copies.exact); "" in older stores
-    )
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    @property
-    def author(self) -> str:
-        return self.info.author
-
-    @property
-    def path(self) -> str:
-        return self.info.path
+    fingerprint: str = ""  # normalised title, date and text (index.copies.exact); "" if older
 
     @property
     def published_days(self) -> int | None:
