@@ -254,6 +254,7 @@ class EvalReport:
     evidence_in_citations: float | None
     answered: float
     accuracy: float | None
+    answered_accuracy: float | None  # of the questions answered: the answer text holds it
     with_choices: int
     choice_accuracy: float | None
     choice_abstained: int
@@ -289,6 +290,7 @@ def summarise(results: Sequence[QuestionResult], settings: dict[str, Any]) -> Ev
         evidence_in_citations=_share(answers, "in_citations"),
         answered=sum(r.answered for r in results) / len(results) if results else 0.0,
         accuracy=_share(answers, "correct"),
+        answered_accuracy=_share([r for r in answers if r.answered], "correct"),
         with_choices=len(choices),
         choice_accuracy=_share(choices, "choice_correct"),
         choice_abstained=sum(1 for r in choices if r.choice is None),

@@ -51,6 +51,18 @@ class RetrievalSettings(BaseModel):
     recency_half_life_days: float = Field(
         7.0, gt=0, description="Days before the latest date at which the recency bonus halves."
     )
+    recency_now_factor: float = Field(
+        1.0,
+        ge=0,
+        description="The recency bonus times this for a question whose words ask about the latest "
+        "days ('this week', 'on Tuesday', 'recently', 'the latest').",
+    )
+    recency_past_factor: float = Field(
+        1.0,
+        ge=0,
+        description="The recency bonus times this for a question whose words ask about the past "
+        "('in 1920', 'ever', 'the first time since', 'in history').",
+    )
     rerank_depth: int = Field(
         0,
         ge=0,

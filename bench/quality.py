@@ -102,13 +102,29 @@ def levers(args: argparse.Namespace) -> int:
     rows = [evaluate_one(args, "hybrid", True, label, changes) for label, changes in variants]
     base = rows[0]
     table = common.markdown_table(
-        ["variant", "changes", "Hit@1", "Hit@5", "Hit@10", "MRR@10", "answer text", "MC", "p50 s"],
+        [
+            "variant",
+            "changes",
+            "Hit@1",
+            "Hit@5",
+            "Hit@10",
+            "MRR@10",
+            "answer in passages",
+            "answered",
+            "answer text",
+            "precision",
+            "MC",
+            "p50 s",
+        ],
         [
             [
                 r["label"],
                 ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "defaults",
                 *_ranking(r),
+                r["evidence_in_passages"],
+                r["answered"],
                 r["accuracy"],
+                r["answered_accuracy"],
                 r["choice_accuracy"],
                 r["latency_p50"],
             ]

@@ -93,7 +93,8 @@ def test_lines_that_point_to_other_articles_are_not_quoted(counting):
         "►How much will the new bridge cost the city\n"
     )
     text = teasers + ARTICLE
-    assert len(extractive.candidates([_passage(text, 1)])) == 3 + 7  # the teasers are sentences
+    assert len(extractive.candidates([_passage(text, 1)], quotable=False)) == 3 + 7  # sentences
+    assert len(extractive.candidates([_passage(text, 1)])) == 7  # but never quoted
     out = extractive.choose(
         "How much will the new bridge cost?",
         [_passage(text, 1)],

@@ -115,3 +115,28 @@ def test_dense_search_with_filters_returns_the_nearest_chunks_that_pass(index, f
     assert [score for _, score in got] == [score for _, score in best[:3]]
     assert set(got) <= set(best)  # identical texts tie: either may come first
     assert all(h.chunk.published <= "2022-06-30" for h in index.dense_search(vector, 3, typed))
+
+
+def test_time_words_scale_the_recency_prior(index):
+    import datetime as dt
+
+    as_of = Filters(as_of=dt.date(2022, 6, 30))
+
+    def prior(question: str, **factors: float) -> float:
+        """How far the recency prior puts the newer of two identical texts ahead."""
+        leads = []
+        for weight in (0.0, 1.0):
+            settings = RetrievalSettings(recency_weight=weight, **factors)
+            ranked = Retriever(index, settings).rank_chunks(question, as_of)
+            score = {r.chunk.article_id: r.score for r in ranked}
+            leads.append(score["new"] - score["old"])
+        return leads[1] - leads[0]
+
+    now, past = "What did the harbour council discuss this week?", "What did it ever discuss?"
+    plain = "What did the harbour council discuss?"
+    assert prior(now) > 0
+    assert prior(now, recency_now_factor=3.0) == pytest.approx(3 * prior(now))
+    assert prior(past, recency_past_factor=0.0) == pytest.approx(0.0)
+    assert prior(plain, recency_now_factor=3.0, recency_past_factor=0.0) == pytest.approx(
+        prior(plain)
+    )

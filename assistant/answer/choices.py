@@ -61,7 +61,7 @@ def pick_choice(
     the sentence holds the answer to the question. A choice scores its best sentence; ties are
     broken by the sum over all sentences. No support at all, or a tie on both, abstains.
     """
-    sentences = [c.text for c in extractive.candidates(passages)]
+    sentences = [c.text for c in extractive.candidates(passages, quotable=False)]
     if not sentences or not choices:
         return None
     q_terms = set(_tokenize(question))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.answer.furniture import dateline_end, is_furniture
 from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader
 from assistant.settings import AnswerSettings
@@ -48,12 +49,6 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _PROPER = re.compile(r"(?<=\S )[“\"‘']?[A-Z][\w’'-]*")  # a capitalised word, not the first
-# A line that points to another article, not a sentence of this one: a related-link marker
-# ("► ...", "More: ...") or a capitalised kicker glued to a headline ("NEW PHOTOS:Headline").
-_TEASER = re.compile(
-    r"^\s*(?:[►▶»]|(?i:more|read more|related|see also|watch)\s*:|"
-    r"[‘“\"']?[A-Z][^a-z:]{2,60}:(?=\S))",
-)
 _CAUSE = re.compile(
     r"\b(?:because|since|due to|as a result|reason|so that|in order to|aims? to|"
     r"in response to|to (?:counter|deter|show|protect|help|support))\b",
@@ -127,13 +122,16 @@ class Extract:
     sentences: tuple[Candidate, ...]
 
 
-def candidates(passages: Sequence[Passage]) -> list[Candidate]:
-    """Every sentence of at least `_MIN_WORDS` words, in passage order; `rank` is 1-based."""
+def candidates(passages: Sequence[Passage], quotable: bool = True) -> list[Candidate]:
+    """Every sentence of at least `_MIN_WORDS` words, in passage order; `rank` is 1-based.
+    `quotable`: only those an answer may quote, not page furniture or a question
+    (`assistant.answer.furniture`), with an opening dateline left out."""
     out = []
     for rank, p in enumerate(passages, start=1):
         for s, e in split_sentences(p.text):
+            s += dateline_end(p.text[s:e]) if quotable else 0
             text = p.text[s:e]
-            if len(text.split()) >= _MIN_WORDS:
+            if len(text.split()) >= _MIN_WORDS and not (quotable and is_furniture(text)):
                 out.append(Candidate(p, p.start + s, p.start + e, text, rank=rank))
     return out
 
@@ -161,7 +159,6 @@ def choose(
             position=settings.passage_weight / c.rank,
         )
         for c in candidates(passages)
-        if not _TEASER.match(c.text)
     ]
     if not pool:
         return Extract(False, ())

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
+from assistant.answer.time_words import time_focus
 from assistant.settings import RetrievalSettings
 from assistant.types import Copy
 from index import ArticleIndex, Chunk, Filters, Tokenizer
@@ -118,10 +119,13 @@ class Retriever:
                     out[cid] += s.title_weight * unit * len(shared) / len(words)
         latest = filters.latest if filters is not None else None
         if s.recency_weight > 0 and latest is not None:
+            focus = time_focus(query, latest)
+            factor = {"now": s.recency_now_factor, "past": s.recency_past_factor}.get(focus, 1.0)
+            weight = s.recency_weight * factor * unit
             for cid in out:
                 age = _age_days(chunks[cid].published, latest)
                 if age is not None:
-                    out[cid] += s.recency_weight * unit * 0.5 ** (age / s.recency_half_life_days)
+                    out[cid] += weight * 0.5 ** (age / s.recency_half_life_days)
         return out
 
     def _reread(

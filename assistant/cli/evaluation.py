@@ -109,6 +109,11 @@ def format_report(report: EvalReport) -> str:
         ("gold answer in cited passages", _fmt(report.evidence_in_citations), report.with_answers),
         ("answered (not 'the articles don't say')", _fmt(report.answered), report.questions),
         ("answer text contains a gold answer", _fmt(report.accuracy), report.with_answers),
+        (
+            "  of those answered (precision)",
+            _fmt(report.answered_accuracy),
+            sum(1 for r in report.results if r.answered and r.correct is not None),
+        ),
         ("multiple-choice accuracy", _fmt(report.choice_accuracy), report.with_choices),
         *_gold_stored_rows(report),
         ("latency of ask, p50 (s)", f"{report.latency_p50:.2f}", report.questions),
