@@ -7,11 +7,26 @@ This is a section of the product's one settings object, `assistant.Settings`.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+SHIPPED_MODELS = Path(__file__).resolve().parent / "embed" / "models"  # trained here, int8
+
+
+def shipped_model_version(name: str) -> str:
+    """The sha256 of the int8 file of a model this package ships (`SHIPPED_MODELS/NAME`), as
+    its manifest records it; "" for any other model."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return ""
+    try:
+        manifest = json.loads((SHIPPED_MODELS / name / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(manifest.get("model_sha256", "")) if isinstance(manifest, dict) else ""
 
 
 class FetchSettings(BaseModel):
@@ -153,10 +168,15 @@ class IndexSettings(BaseModel):
     )
 
     def fingerprint(self) -> dict[str, object]:
-        """The settings a store is bound to: vectors and offsets depend on these."""
-        return {
+        """The settings a store is bound to: vectors and offsets depend on these. A model this
+        package ships adds its file's sha256: a store built by an earlier training of it is
+        told apart, not silently mixed with the new vectors."""
+        out: dict[str, object] = {
             "embedding_model": self.embedding_model,
             "embedding_backend": self.embedding_backend,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
         }
+        if version := shipped_model_version(self.embedding_model):
+            out["embedding_model_sha256"] = version[:16]
+        return out

@@ -476,3 +476,29 @@ def test_the_store_is_a_llama_index_vector_store(open_index, articles):
     first = found.nodes[0]
     assert first.get_content() == chunk.text and first.ref_doc_id == chunk.article_id
     assert first.metadata == chunk_metadata(chunk)
+
+
+def test_a_store_built_by_another_embedder_says_so_and_how_to_rebuild(open_index, articles):
+    open_index().sync([articles])
+    with pytest.raises(StoreMismatchError, match=r"embedding_model.*--rebuild"):
+        open_index(IndexSettings(embedding_model="another-model"))
+
+
+def test_each_training_of_a_shipped_model_is_its_own_embedder(tmp_path, monkeypatch):
+    """A model the package ships is bound to a store by its file's sha256 as well as its name:
+    a store built by an earlier training of it is refused, not mixed with the new vectors."""
+    import json
+
+    import index.settings
+
+    monkeypatch.setattr(index.settings, "SHIPPED_MODELS", tmp_path)
+    (tmp_path / "news-model").mkdir()
+    manifest = tmp_path / "news-model" / "manifest.json"
+    manifest.write_text(json.dumps({"model_sha256": "a" * 64}))
+    first = IndexSettings(embedding_model="news-model").fingerprint()
+    manifest.write_text(json.dumps({"model_sha256": "b" * 64}))
+    second = IndexSettings(embedding_model="news-model").fingerprint()
+    assert first["embedding_model_sha256"] == "a" * 16 != second["embedding_model_sha256"]
+    assert "embedding_model_sha256" not in IndexSettings().fingerprint()  # the bundled model
+    path = IndexSettings(embedding_model=str(tmp_path / "news-model")).fingerprint()
+    assert "embedding_model_sha256" not in path  # a folder named by path is the user's own

@@ -63,6 +63,7 @@ apply_defaults()
 
 SHARED = ROOT.parent / "shared" / "data" / "realtimeqa"
 OUT = ROOT.parent / "models" / "retriever"
+SHIP = ROOT / "index" / "embed" / "models" / "news-minilm-l6"  # what the package ships
 TOP_K = (5, 20, 50)
 
 
@@ -456,6 +457,42 @@ def keep_int8(out: Path, work: Path, export: bool) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def ship(out: Path, manifest: dict[str, Any]) -> Path:
+    """The fine-tuned model in `out` as the package ships it (`index/embed/models/`): int8 ONNX
+    quantised for AVX2, the same file on every x86-64 processor this runs on (not tuned to the
+    one that trained it), its tokenizer and configs, and the manifest with the file's sha256,
+    which stores built with it record (`IndexSettings.fingerprint`)."""
+    import warnings
+
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    from index.embed.onnx import SHIPPED_FILE
+
+    work = Path(tempfile.mkdtemp(prefix="retriever-ship-"))
+    try:
+        staged = work / "model"
+        shutil.copytree(out, staged, ignore=shutil.ignore_patterns("onnx"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exported = SentenceTransformer(str(staged), device="cpu", backend="onnx")
+            exported.save_pretrained(str(staged))
+            export_dynamic_quantized_onnx_model(exported, "avx2", str(staged), push_to_hub=False)
+        made = sorted((staged / "onnx").glob("model_q*int8_avx2.onnx"))
+        if not made:
+            raise SystemExit(f"error: the int8 export in {staged} produced no model file")
+        shutil.rmtree(SHIP, ignore_errors=True)
+        SHIP.mkdir(parents=True)
+        shutil.copyfile(made[0], SHIP / SHIPPED_FILE)
+        for name in ("tokenizer.json", "sentence_bert_config.json", "config.json"):
+            shutil.copyfile(staged / name, SHIP / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    shipped = {**manifest, "model_sha256": sha256(SHIP / SHIPPED_FILE), "quantised_for": "avx2"}
+    (SHIP / "manifest.json").write_text(json.dumps(shipped, indent=2) + "\n")
+    return SHIP
+
+
 # -- the record ----------------------------------------------------------------------------------
 def print_table(table: dict[str, dict[str, float]], questions: int) -> None:
     print(f"\nheld-out questions: {questions}; share whose top-k chunks name the answer")
@@ -512,6 +549,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="how the held-out chunks are embedded (onnx-int8: as the index does by default)",
     )
     p.add_argument("--onnx", action="store_true", help="keep the int8 ONNX in the model folder")
+    p.add_argument(
+        "--ship",
+        action="store_true",
+        help="write the int8 model the package ships into index/embed/models/ (make retriever)",
+    )
     p.add_argument("--limit", type=int, default=0, help="only the first N questions of each file")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
@@ -529,6 +571,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print_table(manifest["held_out"], manifest["questions"]["held_out"])
     print(json.dumps({k: manifest[k] for k in ("pairs", "training_seconds", "wall_seconds")}))
+    if args.ship:
+        print(f"shipped: {ship(args.out, manifest)}")
     return 0
 
 
