@@ -37,7 +37,7 @@ endif
 LLAMA_KEY     := $(shell echo '$(LLAMA_CMAKE)' | md5sum | cut -c1-8)
 WHEELS        := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/news-assistant/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_LEVEL)-$(LLAMA_KEY)
 
-.PHONY: run test test-fast lint reader install install-dev install-llm browser screenshot clean cpu
+.PHONY: run test test-fast lint reader retriever install install-dev install-llm browser screenshot clean cpu
 
 run: $(VENV)/.installed
 	@if ! $(BIN)/assistant status --store $(STORE) >/dev/null 2>&1 || \
@@ -111,6 +111,12 @@ $(VENV)/.installed-train: pyproject.toml constraints.txt $(VENV)/.installed
 # DEV_STORE=STORE (a whole-corpus index) also records the dev figures it reaches.
 reader: $(VENV)/.installed-train
 	$(BIN)/python training/reader.py $(if $(DEV_STORE),--dev-store $(DEV_STORE))
+
+# The retrieval model shipped in index/embed/models/news-minilm-l6/: the bundled embedding model
+# fine-tuned on ../shared/data (seeded; about 40 minutes on 2 cores), int8 for any x86-64; its
+# manifest says what it reached on the held-out weeks. Stores built with it then need --rebuild.
+retriever: $(VENV)/.installed-train
+	$(BIN)/python training/retriever.py --ship
 
 # Debian's Chromium for the browser tests (Playwright drives it through executable_path).
 browser:
