@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import platform
 import random
@@ -47,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer.choices import contains_answer  # noqa: E402
 from index import split_sentences  # noqa: E402
 from index.environment import apply_defaults  # noqa: E402
+from training.common import seeded, sha256  # noqa: E402
 
 apply_defaults()
 
@@ -233,7 +233,6 @@ def reranking_samples(questions: list[Question], search: SentenceSearch) -> list
 
 # -- training ------------------------------------------------------------------------------------
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    import numpy as np
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (
@@ -247,10 +246,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     from index.embed.encoder import bundled_model_path
 
     began = time.perf_counter()
-    rng = random.Random(args.seed)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(max(1, args.threads))
+    rng = seeded(args.seed, args.threads)
 
     questions = load_questions(args.questions, args.limit)
     weeks = sorted({q.asked_on for q in questions})
@@ -448,14 +444,6 @@ def plot_curve(history: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:

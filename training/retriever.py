@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import hashlib
 import json
 import platform
 import random
@@ -58,6 +57,7 @@ from index.chunk import chunk_spans_counted  # noqa: E402
 from index.environment import apply_defaults  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from index.sources.fields import iso_date  # noqa: E402
+from training.common import processor, seeded, sha256  # noqa: E402
 
 apply_defaults()
 
@@ -318,7 +318,6 @@ def build(args: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    import numpy as np
     import torch
     from datasets import Dataset
     from sentence_transformers import (
@@ -332,10 +331,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     from index.embed.encoder import bundled_model_path
 
     began = time.perf_counter()
-    rng = random.Random(args.seed)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(max(1, args.threads))
+    rng = seeded(args.seed, args.threads)
 
     data = build(args, rng)
     rows, hold, eval_pages = data["rows"], data["hold"], data["eval_pages"]
@@ -501,24 +497,6 @@ def print_table(table: dict[str, dict[str, float]], questions: int) -> None:
         if name != "pool_holds_answer":
             print(f"{name:<18}" + "".join(f"{row[f'top_{k}']:>9.3f}" for k in TOP_K))
     print(f"(some chunk of the pool names the answer: {table['pool_holds_answer']['any']:.3f})")
-
-
-def processor() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
