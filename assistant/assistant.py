@@ -37,7 +37,10 @@ if TYPE_CHECKING:  # the LLM client and prompts load only in LLM mode
 _ISO_DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Invisible format characters: zero-width spaces and joiners, byte-order marks, and the bidi
+# controls that would reorder the text around the question where it is shown.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 FilterValue = str | dt.date | None
 
 
@@ -286,16 +289,17 @@ def final_answer(parts: Iterator[str | Answer]) -> Answer:
 
 
 def clean_question(question: str, limit: int) -> str:
-    """The question without control characters; refuses empty and over-long questions."""
+    """The question without control and invisible format characters (zero-width, bidi
+    controls); refuses empty (or invisible only) and over-long questions."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", question)).split())
     if not text:
         raise QuestionError("the question is empty: ask something about your articles")
     if len(text) > limit:
         raise QuestionError(
-            f"the question is {len(text):,} characters long; the limit is {limit:,} "
-            "(setting ASSISTANT_ANSWER__MAX_QUESTION_CHARS)"
+            f"the question is {len(text):,} characters long, more than the {limit:,} this "
+            "assistant reads: ask it in fewer words"
         )
     return text
 

@@ -94,11 +94,23 @@ def test_date_and_source_filters(assistant):
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("", "empty"), ("   \n\t", "empty"), ("x" * 20_000, "limit")],
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("\u200b\ufeff\u2060 \u200b", "empty"),  # invisible only
+        ("x" * 20_000, "characters long"),
+    ],
 )
 def test_bad_questions_are_refused_clearly(assistant, question, message):
     with pytest.raises(QuestionError, match=message):
         assistant.ask(question)
+
+
+def test_invisible_and_bidi_characters_are_taken_out_of_a_question():
+    from assistant.assistant import clean_question
+
+    asked = "Why did Ja\u200bpan attend the \u202eMadrid\u202c summit?\ufeff"
+    assert clean_question(asked, 2000) == "Why did Japan attend the Madrid summit?"
 
 
 def test_bad_filter_date_names_the_filter(assistant):

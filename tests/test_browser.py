@@ -228,10 +228,21 @@ def test_uploaded_markup_is_shown_as_text_and_never_runs(page, tmp_path):
 def test_refused_questions_get_a_message_and_clear_the_sources(page):
     ask(page, MADRID)  # the sources panel holds an answer's sources
     assert "Type a question" in refused(page, "") or "empty" in refused(page, "   ")
+    # the refusal is a bubble of its own, not appended inside the answer's
+    separate = page.evaluate(
+        """() => {
+            const bots = [...document.querySelectorAll("#na-chat [data-testid='bot']")];
+            const row = (el) => el.closest(".message-row") || el.parentElement;
+            return row(bots[bots.length - 1]) !== row(bots[bots.length - 2]);
+        }"""
+    )
+    assert separate
     assert "No sources" in page.locator("#na-sources").inner_text()
     assert "empty" in refused(page, "\x01\x02\x03\x7f")
+    assert "empty" in refused(page, "\u200b\ufeff \u200b")  # invisible only: nothing asked
     too_long = "Why " * 600
-    assert "characters long" in refused(page, too_long)
+    message = refused(page, too_long)
+    assert "characters long" in message and "ASSISTANT_" not in message  # no setting to a reader
     assert page.locator("#na-question textarea").input_value() == too_long  # kept to be fixed
     page.fill("#na-since textarea", "2022-07-01")
     page.fill("#na-until textarea", "2022-06-01")

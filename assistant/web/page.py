@@ -81,6 +81,7 @@ def _chat_column(app: WebApp, ui: SimpleNamespace) -> None:
             latex_delimiters=[],
             feedback_options=None,
             buttons=["copy"],
+            group_consecutive_messages=False,  # a refusal is its own bubble, not the answer's
             elem_id="na-chat",
         )
         with gr.Row(equal_height=True):
