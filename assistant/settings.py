@@ -150,7 +150,7 @@ class AnswerSettings(BaseModel):
         "wording, kind and passage rank (0: every embedded sentence).",
     )
     reader_floor: float = Field(
-        0.3,
+        0.2,
         ge=0,
         le=1,
         description="When no sentence's reader probability reaches this, the articles are taken "

@@ -192,6 +192,10 @@ def test_follow_up_uses_the_conversation_and_new_chat_clears_it(page):
     bots = page.locator("#na-chat [data-testid='bot']")
     assert bots.count() == 2
     assert "Albanese" in bots.last.inner_text() or "Yoon" in bots.last.inner_text()
+    read_as = bots.last.locator("details.na-read-as")  # the rewrite, on demand only
+    assert read_as.count() == 1 and not read_as.evaluate("el => el.open")
+    read_as.locator("summary").click()
+    assert "Madrid" in read_as.inner_text() or "Japan" in read_as.inner_text()
     new_chat(page)  # waits until the conversation is gone
 
 

@@ -103,12 +103,18 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def _footer(answer: Answer) -> str:
+    """Sources, how the answer was made and its time; for a follow-up rewritten to stand alone,
+    the rewrite behind a "How this was read" toggle (shown on demand, not to every reader)."""
     bits = [count_line(answer.citations) or "no sources"]
     bits.append(f"written by {chat_text(answer.model)}" if answer.model else "quoted verbatim")
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        bits.append(f"read as “{chat_text(answer.standalone_question)}”")
     bits.append(f"{answer.seconds:.1f} s")
-    return "<sub>" + " · ".join(bits) + "</sub>"
+    footer = "<sub>" + " · ".join(bits) + "</sub>"
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        footer += (
+            '\n\n<details class="na-read-as"><summary>How this was read</summary>'
+            f"“{chat_text(answer.standalone_question)}”</details>"
+        )
+    return footer
 
 
 def error_markdown(message: str) -> str:
