@@ -130,6 +130,23 @@ def test_index_status_reports_the_samples(client):
     assert "Sample Wire" in status["sources"] and status["last_sync"]
 
 
+def test_the_status_panel_shows_the_index_not_the_servers_paths():
+    from assistant.web import render
+
+    stats = {
+        "articles": 5,
+        "chunks": 12,
+        "embedding_model": "all-MiniLM-L6-v2",
+        "mode": "extractive",
+        "last_sync": "2026-12-07T10:00:00+00:00",
+        "sources": ["Sample Wire"],
+        "store": "/srv/news/private-store",
+    }
+    panel = render.status_html(stats)
+    assert "Sample Wire" in panel and "12" in panel
+    assert "/srv/news" not in panel
+
+
 @pytest.mark.slow
 def test_page_is_served_without_outside_requests(app):
     page = httpx.get(app.url, timeout=30).text

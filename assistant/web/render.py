@@ -302,8 +302,7 @@ def status_html(stats: Mapping[str, Any], empty_hint: bool = True) -> str:
         ("Last sync", esc(nice_time(stats["last_sync"]))),
         ("Sources", esc(", ".join(stats["sources"]) or "–")),
         *([("Watching", esc(stats["watch"]["line"]))] if stats.get("watch") else []),
-        ("Store", f"<code>{esc(stats['store'])}</code>"),
-    ]
+    ]  # not the store's folder: a reader has no use for the server's paths
     cells = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
     hint = ""
     if empty_hint and not stats["articles"]:
