@@ -326,7 +326,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         SentenceTransformerTrainingArguments,
     )
     from sentence_transformers.losses import MultipleNegativesRankingLoss
-    from sentence_transformers.training_args import BatchSamplers
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     from index.embed.encoder import bundled_model_path
 
