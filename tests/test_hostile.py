@@ -157,7 +157,7 @@ def test_hostile_questions(tmp_path, open_index):
     assistant = Assistant(index, Settings(store=tmp_path))
     with pytest.raises(QuestionError):
         assistant.ask("")
-    with pytest.raises(QuestionError, match="limit"):
+    with pytest.raises(QuestionError, match="characters long"):
         assistant.ask("why " * 25_000)  # 100 KB
     controlled = assistant.ask("\x1b[31mWhy did Japan\x00 attend\x7f the Madrid summit?\x1b[0m")
     assert controlled.citations and "\x1b" not in controlled.question
