@@ -17,13 +17,21 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2"
 SHIPPED_MODELS = Path(__file__).resolve().parent / "embed" / "models"  # trained here, int8
 
 
-def shipped_model_version(name: str) -> str:
-    """The sha256 of the int8 file of a model this package ships (`SHIPPED_MODELS/NAME`), as
-    its manifest records it; "" for any other model."""
+def shipped_model_path(name: str) -> Path | None:
+    """Folder of a model shipped in this package (`SHIPPED_MODELS/NAME`), trained here and
+    already quantised to int8 ONNX; None when no such model ships."""
     if not name or "/" in name or "\\" in name or name.startswith("."):
-        return ""
+        return None  # a path or a hub name: never a model of the package
+    folder = SHIPPED_MODELS / name
+    return folder if (folder / "manifest.json").exists() else None
+
+
+def shipped_model_version(name: str) -> str:
+    """The sha256 of the int8 file of a model this package ships, as its manifest records it;
+    "" for any other model."""
+    folder = shipped_model_path(name)
     try:
-        manifest = json.loads((SHIPPED_MODELS / name / "manifest.json").read_text())
+        manifest = json.loads((folder / "manifest.json").read_text()) if folder else None
     except (OSError, ValueError):
         return ""
     return str(manifest.get("model_sha256", "")) if isinstance(manifest, dict) else ""

