@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         StoreLockedError,
         StoreMismatchError,
     )
+    from assistant.library import LibraryEntry, Removal
     from assistant.settings import Settings
     from assistant.types import Answer, AnswerSentence, Citation, Copy
 
@@ -39,6 +40,8 @@ _HOME = {
     "AnswerSentence": "assistant.types",
     "Citation": "assistant.types",
     "Copy": "assistant.types",
+    "LibraryEntry": "assistant.library",
+    "Removal": "assistant.library",
     "Settings": "assistant.settings",
     "LLMError": "assistant.errors",
     "NewsAssistantError": "assistant.errors",
@@ -58,9 +61,11 @@ __all__ = [
     "Conversation",
     "Copy",
     "LLMError",
+    "LibraryEntry",
     "NewsAssistantError",
     "PromptError",
     "QuestionError",
+    "Removal",
     "Settings",
     "SettingsError",
     "StoreError",

@@ -21,11 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import library
 from assistant.answer import extractive, followup
 from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
 from assistant.answer.retrieve import Retriever
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
+from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
 from assistant.types import Answer
 from index import ArticleIndex, Filters
@@ -170,6 +172,17 @@ class Assistant:
             seconds=round(time.perf_counter() - began, 4),
             notice=notice,
         )
+
+    def articles(self, search: str = "", **filters: Any) -> list[LibraryEntry]:
+        """The stored articles, newest first: those whose title, outlet, URL or id hold every
+        word of `search`; `filters`: source(s), since, until (as for `ask`)."""
+        chosen = make_filters(**filters)
+        return library.entries(self.index, search, chosen.sources, chosen.since, chosen.until)
+
+    def remove(self, ids: Sequence[str]) -> Removal:
+        """Remove articles by id (all their chunks with them), then check the store; an id not
+        stored is reported in the `Removal`, the others are removed all the same."""
+        return library.remove(self.index, ids, Path(self.settings.store).expanduser() / "uploads")
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

@@ -142,7 +142,7 @@ def bubbles(page) -> list[str]:
 
 
 def upload(page, path: Path) -> None:
-    page.get_by_role("tab", name="Articles").click()
+    page.get_by_role("tab", name="Add articles").click()
     page.locator("#na-upload input[type=file]").set_input_files(str(path))
     page.wait_for_function(
         """(name) => {
@@ -297,7 +297,7 @@ def test_upload_progress_moves_through_its_phases(page, tmp_path):
         ),
         encoding="utf-8",
     )
-    page.get_by_role("tab", name="Articles").click()
+    page.get_by_role("tab", name="Add articles").click()
     page.evaluate(
         """() => {
             window.__phases = [];

@@ -427,7 +427,8 @@ def test_rendering_escapes_article_markup_and_links_only_http():
         ]
     )
     assert "<script>" not in card and "<img" not in card and "<b>" not in card
-    assert "href" not in card and "&lt;script&gt;" in card
+    assert re.findall(r'href="([^"]+)"', card) == ["#na-reader"]  # its own reader only
+    assert "&lt;script&gt;" in card
     assert "<mark>the quoted sentence.</mark>" in card
     assert "<" not in chat_text("<img src=x onerror=alert(1)>") and "\\*" in chat_text("*a*")
     linkless = chat_text("See https://evil.example/x, www.evil.example or a@evil.example.")
@@ -469,14 +470,80 @@ def test_sources_are_one_card_per_article_in_plain_text_linking_only_the_article
     assert "<mark>Leaders met in Madrid on Tuesday.</mark>" in madrid
     assert "<mark>See the plan.</mark>" in madrid
     assert "# " not in html and "**" not in html and "evil.example" not in html
-    assert re.findall(r'href="([^"]+)"', html) == ["https://news.example/m"]
+    outside = [h for h in re.findall(r'href="([^"]+)"', html) if not h.startswith("#")]
+    assert outside == ["https://news.example/m"]
+    assert re.findall(r'data-article="([^"]+)"', html) == ["madrid", "other"]  # whole articles
     alone = sources_html(Answer("q", "t", citations[1:2], (), "extractive"))
-    assert "1 article, 1 passage" in alone and "href" not in alone
+    assert "1 article, 1 passage" in alone and "http" not in alone
     plain = sources_html(Answer("q", "t", (cite(1, "k", second, second),), (), "extractive"))
     assert (
         "<mark>Kishida said Japan would attend." in plain
-        and "<a" not in plain.split("na-passage")[1]
+        and "<a" not in plain.split("na-passage")[1].split("na-card-foot")[0]
     )
+
+
+def test_citation_markers_lead_to_their_own_answers_passages():
+    from assistant.types import Answer, AnswerSentence
+    from assistant.web.render import answer_key, answer_markdown, sources_html
+
+    citations = (
+        cite(1, "a", "Leaders met in Madrid.", "Leaders met in Madrid."),
+        cite(2, "b", "Japan attended.", "Japan attended."),
+    )
+    sentences = (
+        AnswerSentence("Leaders met in Madrid.", (1,), True, 0.9),
+        AnswerSentence("Japan attended.", (2,), True, 0.9),
+    )
+    first = Answer(
+        "Who met?", "Leaders met in Madrid. Japan attended.", citations, sentences, "extractive"
+    )
+    later = Answer("Who met again?", first.text, citations, sentences, "extractive")
+    key = answer_key(first)
+    assert key != answer_key(later)  # two answers' markers never lead to each other's panel
+    text = answer_markdown(first)
+    assert re.findall(r'class="na-cite" href="#na-cite-(\w+)-(\d)"', text) == [
+        (key, "1"),
+        (key, "2"),
+    ]
+    panel = sources_html(first)
+    assert f'data-key="{key}"' in panel
+    assert 'id="na-source-1"' in panel and 'id="na-source-2"' in panel
+
+
+def test_a_whole_article_marks_the_sentences_cited_from_it_and_escapes_the_rest():
+    from assistant.library import LibraryEntry
+    from assistant.types import Citation
+    from assistant.web.render import article_html
+
+    text = (
+        "# Summit <script>alert(1)</script>\n\nLeaders met in **Madrid** on Tuesday. "
+        "Japan attended because of Ukraine. Talks ended late."
+    )
+
+    def quoted(n: int, quote: str, article_id: str = "m") -> Citation:
+        at = text.index(quote)
+        return Citation(
+            n, article_id, "T", "Wire", "", "", text, 0, len(text), quote, at, at + len(quote), 0.5
+        )
+
+    entry = LibraryEntry("m", "Summit <b>opens</b>", "Wire", "2022-06-30", "javascript:alert(1)", 2)
+    shown = article_html(
+        entry,
+        text,
+        [
+            quoted(2, "Japan attended because of Ukraine."),
+            quoted(1, "Leaders met in **Madrid** on Tuesday."),
+            quoted(3, "Talks ended late.", article_id="other"),  # another article's: not here
+        ],
+    )
+    assert '<mark id="na-read-1">Leaders met in Madrid on Tuesday.</mark>' in shown
+    assert '<mark id="na-read-2">Japan attended because of Ukraine.</mark>' in shown
+    assert shown.count("<mark") == 2 and "Talks ended late." in shown
+    assert "Cited in the latest answer as [1], [2]." in shown
+    assert "<script>" not in shown and "<b>" not in shown and "href" not in shown
+    assert "2 chunks" in shown and "30 Jun 2022" in shown
+    unmarked = article_html(entry, text, [])
+    assert "<mark" not in unmarked and "Cited in" not in unmarked
 
 
 # -- start-up and access ----------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""The web page's handlers: a streaming chat over the index, filters, uploads, index status.
+"""The web page's handlers: a streaming chat over the index, filters, the article library,
+uploads, index status.
 
 `WebApp` holds the shared `Assistant` and every handler (the chat's `respond` generator first).
 The page's handlers take the values of its parts as keyword arguments named after them and
 return (or yield) `Parts`: a dict of the parts they change, by name; a part left out is left as
 it is (`assistant.web.page` wires names to components).
-Endpoints for programs: `ask` (an `Answer` as a JSON dict), `status`, and the upload and
-re-index reports (a line per file).
+Endpoints for programs: `ask` (an `Answer` as a JSON dict), `status`, `articles` and
+`remove_articles` (the library), and the upload and re-index reports (a line per file).
 
 Not here: the layout and its events (`assistant.web.page`); the HTML of answers, sources and
 reports (`assistant.web.render`); the theme and stylesheet (`assistant.web.look`); saving
@@ -26,6 +27,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant import library
 from assistant.assistant import Assistant, Conversation, clean_question, make_filters
 from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
@@ -178,7 +180,7 @@ class WebApp:
         self.index.refresh()
         if not self.index.records():
             raise QuestionError(
-                "No articles are indexed yet: upload some in the Articles tab first."
+                "No articles are indexed yet: upload some in the Add articles tab first."
             )
 
     def check_dates(self, since: str, until: str) -> Parts:
@@ -207,6 +209,87 @@ class WebApp:
             k += 1  # a question stands for the answer that follows it
         chosen = answers[k] if 0 <= k < len(answers) else None
         return render.sources_html(chosen) if chosen is not None else gr.skip()
+
+    # -- the library --------------------------------------------------------------------------
+    def library(self, lib_search: str, lib_sources: Sequence[str] | None) -> Parts:
+        """The library table for a search and outlets (none chosen: all), and its count line;
+        the outlet choices follow the store (those chosen are kept while some article is from
+        them)."""
+        sources = self.index.sources()
+        chosen = [s for s in lib_sources or () if s in sources]
+        found = library.entries(self.index, lib_search or "", chosen)
+        total = len(self.index.records())
+        return {
+            "library": render.library_rows(found),
+            "listed": [e.id for e in found],
+            "lib_count": render.library_count(len(found), total, lib_search or "", chosen),
+            "lib_sources": gr.Dropdown(choices=list(sources), value=chosen),
+        }
+
+    def open_row(
+        self,
+        library: Any,
+        listed: list[str],
+        answers: list[Answer | None],
+        evt: gr.SelectData,
+    ) -> Parts:
+        """A row of the library table clicked: that article in the reader. The row is found by
+        its cells, so a table the reader sorted by a column still opens the row clicked."""
+        rows = library.values.tolist() if hasattr(library, "values") else list(library or [])
+        clicked = [str(v) for v in evt.row_value or []]
+        at = next(
+            (i for i, row in enumerate(rows) if [str(v) for v in row] == clicked),
+            evt.index[0] if isinstance(evt.index, list | tuple) else -1,
+        )
+        article_id = listed[at] if 0 <= at < len(listed) else ""
+        return self.read(article_id, answers)
+
+    def read(self, open_id: str, answers: list[Answer | None]) -> Parts:
+        """One whole article in the reader, with the sentences the latest answer cites from it
+        highlighted; the delete button then acts on it."""
+        entry = library.entry(self.index, open_id) if open_id else None
+        article = self.index.article(open_id) if entry is not None else None
+        if entry is None or article is None:
+            return {
+                "reader": render.reader_placeholder(),
+                "chosen": "",
+                "delete": gr.Button(interactive=False),
+                "removed": "",
+            }
+        latest = next((a for a in reversed(answers or []) if a is not None), None)
+        cited = latest.citations if latest is not None else ()
+        return {
+            "reader": render.article_html(entry, article.text, cited),
+            "chosen": open_id,
+            "delete": gr.Button(interactive=True),
+            "removed": "",
+        }
+
+    def delete(
+        self,
+        chosen: str,
+        lib_search: str,
+        lib_sources: list[str] | None,
+        source_filter: list[str] | None,
+    ) -> Parts:
+        """Remove the article in the reader (asked to confirm in the browser first), check
+        the store, and bring the table, filters, status and header up to date."""
+        if not chosen:  # nothing in the reader, or the reader said no when asked to confirm
+            return {}
+        try:
+            removal = self.assistant.remove([chosen])
+        except NewsAssistantError as exc:
+            return {"removed": render.note(f"Not deleted: {exc}")}
+        return (
+            {
+                "removed": render.removal_html(removal),
+                "reader": render.reader_placeholder(),
+                "chosen": "",
+                "delete": gr.Button(interactive=False),
+            }
+            | self.library(lib_search, lib_sources)
+            | self.refresh(source_filter)
+        )
 
     # -- indexing -----------------------------------------------------------------------------
     def upload(self, files: list[Any] | None, progress: Any = None) -> Iterator[Report]:
@@ -346,6 +429,40 @@ class WebApp:
         except NewsAssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return answer.to_dict()
+
+    def articles(
+        self,
+        search: str = "",
+        sources: str | list[str] | None = None,
+        since: str = "",
+        until: str = "",
+    ) -> list[dict[str, Any]]:
+        """The stored articles, newest first (id, title, source, published, url, chunks): those
+        whose title, outlet, URL or id hold every word of `search`, from `sources` (a list or a
+        comma-separated string), published within `since`..`until` (YYYY-MM-DD)."""
+        try:
+            found = self.assistant.articles(
+                search, sources=sources or None, since=since, until=until
+            )
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return [{k: v for k, v in e.to_dict().items() if k != "path"} for e in found]
+
+    def remove_articles(self, ids: str | list[str]) -> dict[str, Any]:
+        """Remove articles by id (a list or a comma-separated string), then check the store:
+        what was removed, ids not stored, uploaded files deleted, and the check."""
+        wanted = ids.split(",") if isinstance(ids, str) else [str(i) for i in ids or []]
+        try:
+            removal = self.assistant.remove(wanted)
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        out = removal.to_dict()
+        for e in out["removed"]:
+            e.pop("path", None)  # no server paths
+        out["deleted_files"] = [Path(p).name for p in out["deleted_files"]]
+        out["kept_files"] = [Path(p).name for p in out["kept_files"]]
+        out["summary"] = removal.summary(names=True)
+        return out
 
 
 def _date_problem(since: str, until: str) -> str:

@@ -1,10 +1,11 @@
-"""The page's layout: a Chat tab (chat, filters, sources) and an Articles tab (uploads, re-index,
-index status), and the events that connect them to a `WebApp`'s handlers. Each part of the page has a name (an
+"""The page's layout: a Chat tab (chat, filters, sources), a Library tab (every article, searched,
+read whole with its cited sentences marked, deleted) and an Add articles tab (uploads, links,
+re-index, index status), and the events that connect them to a `WebApp`'s handlers. Each part of the page has a name (an
 attribute of `ui`); `named` wires a handler to parts by those names, so the handler's keyword
 arguments and the dict it returns say which part is which.
 
-Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/upload_articles`,
-`/reindex`); every other event is private. Not here: the handlers (`assistant.web.app`), the HTML
+Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/articles`,
+`/remove_articles`, `/upload_articles`, `/add_links`, `/reindex`); every other event is private. Not here: the handlers (`assistant.web.app`), the HTML
 (`assistant.web.render`) and the look (`assistant.web.look`).
 """
 
@@ -37,18 +38,25 @@ def build(app: WebApp) -> gr.Blocks:
             answers=gr.State([]),
             report=gr.JSON(visible=False, label="report"),
             header=gr.HTML(render.header_html(None), elem_id="na-header"),
+            # pressed by a source card's "Read the whole article" link (web.js), the article's
+            # id in open_id; outside the tabs, so on the page whichever tab is shown
+            open_id=gr.Textbox(visible="hidden", elem_id="na-open-id"),
+            open_article=gr.Button(visible="hidden", elem_id="na-open-article"),
         )
-        with gr.Tabs():
-            with gr.Tab("Chat"), gr.Row(equal_height=False):
+        with gr.Tabs() as ui.tabs:
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 _chat_column(app, ui)
                 _filters_and_sources(ui)
-            with gr.Tab("Articles"), gr.Row(equal_height=False):
+            with gr.Tab("Library", id="library") as ui.library_tab, gr.Row(equal_height=False):
+                _library_columns(ui)
+            with gr.Tab("Add articles", id="add"), gr.Row(equal_height=False):
                 _articles_column(app, ui)
                 with gr.Column(scale=2):
                     ui.status = gr.HTML(elem_id="na-status")
         _wire_chat(app, ui)
+        _wire_library(app, ui)
         _wire_indexing(app, ui)
-        demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # the phone layout
+        demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # phone layout, links
         demo.load(
             **named(ui, app.on_load, (), ("status", "header", "source_filter", "sources")),
             api_visibility="private",
@@ -68,6 +76,8 @@ def build(app: WebApp) -> gr.Blocks:
 
         gr.api(app.ask, api_name="ask")
         gr.api(index_status, api_name="index_status")
+        gr.api(app.articles, api_name="articles")
+        gr.api(app.remove_articles, api_name="remove_articles", **ONE_WRITER)
     return demo
 
 
@@ -118,6 +128,42 @@ def _filters_and_sources(ui: SimpleNamespace) -> None:
                 )
             ui.filter_note = gr.HTML(elem_id="na-filter-note")
         ui.sources = gr.HTML(elem_id="na-sources", max_height=560)
+
+
+def _library_columns(ui: SimpleNamespace) -> None:
+    with gr.Column(scale=3, min_width=420):
+        with gr.Row(equal_height=True):
+            ui.lib_search = gr.Textbox(
+                label="Search",
+                placeholder="Words of the title, outlet or link …",
+                scale=3,
+                elem_id="na-lib-search",
+            )
+            ui.lib_sources = gr.Dropdown(
+                label="Outlets (none chosen: all)",
+                multiselect=True,
+                choices=[],
+                scale=2,
+                elem_id="na-lib-sources",
+            )
+        ui.lib_count = gr.HTML(elem_id="na-lib-count")
+        ui.library = gr.Dataframe(
+            headers=render.LIBRARY_HEADERS,
+            datatype=["str", "str", "str", "number", "str"],
+            interactive=False,
+            wrap=True,
+            max_height=620,
+            column_widths=["44%", "17%", "13%", "10%", "16%"],
+            elem_id="na-library",
+        )
+    with gr.Column(scale=2, min_width=340):
+        ui.reader = gr.HTML(render.reader_placeholder(), elem_id="na-reader", max_height=680)
+        ui.delete = gr.Button(
+            "Delete this article", variant="stop", interactive=False, elem_id="na-delete"
+        )
+        ui.removed = gr.HTML(elem_id="na-removed")
+    ui.listed = gr.State([])  # the ids of the table's rows, in the order listed
+    ui.chosen = gr.Textbox(visible="hidden", elem_id="na-chosen")  # the article in the reader
 
 
 def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
@@ -220,6 +266,63 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
         )
 
 
+LISTED = ("library", "listed", "lib_count", "lib_sources")
+READ = ("reader", "chosen", "delete", "removed")
+# One sync or removal at a time (the store has one writer); questions keep their own queue.
+ONE_WRITER: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
+CONFIRM_DELETE = """(chosen, ...rest) => {
+  const title = document.querySelector('#na-reader .na-title')?.textContent || chosen;
+  return [confirm(`Delete “${title}” from the index? Its passages go with it.`) ? chosen : '',
+          ...rest];
+}"""
+
+
+def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:
+    # listed when the tab is opened (a tab not yet shown has no table to fill) and as the
+    # search or the outlets change
+    listed = named(ui, app.library, ("lib_search", "lib_sources"), LISTED)
+    quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    ui.library_tab.select(**listed, **quiet)
+    ui.lib_search.change(**listed, **quiet, trigger_mode="always_last")
+    ui.lib_sources.input(**listed, **quiet, trigger_mode="always_last")
+    def open_row(library: Any, listed: list[str], answers: Any, evt: gr.SelectData) -> Any:
+        parts = app.open_row(library, listed, answers, evt)
+        return tuple(parts[name] for name in READ)
+
+    ui.library.select(
+        open_row,
+        [ui.library, ui.listed, ui.answers],
+        [getattr(ui, n) for n in READ],
+        api_visibility="private",
+    )
+    # a source card's link sets window.naOpen and presses the hidden button (web.js)
+    opened = named(ui, app.read, ("open_id", "answers"), READ)
+    ui.open_article.click(
+        lambda *values: (*opened["fn"](*values), gr.Tabs(selected="library")),
+        opened["inputs"],
+        [*opened["outputs"], ui.tabs],
+        js="(open_id, answers) => [window.naOpen || '', answers]",
+        api_visibility="private",
+        show_progress="hidden",  # the tabs are an output: no spinner over the whole page
+    )
+    removed = (
+        "removed",
+        "reader",
+        "chosen",
+        "delete",
+        *LISTED,
+        "status",
+        "header",
+        "source_filter",
+    )
+    ui.delete.click(
+        **named(ui, app.delete, ("chosen", "lib_search", "lib_sources", "source_filter"), removed),
+        js=CONFIRM_DELETE,
+        api_visibility="private",
+        **ONE_WRITER,
+    )
+
+
 def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     # Gradio finds its progress tracker by a gr.Progress() default, one per function.
     # Both stream their report as the sync moves (programs see each phase) and move the bar.
@@ -232,8 +335,7 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     def add_links(text: str, progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
         yield from app.add_links(text, progress)
 
-    # One sync at a time (the store has one writer); questions keep their own queue.
-    one_writer: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
+    one_writer = ONE_WRITER
     after = ("results", "status", "header", "source_filter", "files")
     for event in (
         ui.files.upload(

@@ -1,4 +1,5 @@
-"""HTML and chat text for the web page: answers, source cards, index status, upload reports.
+"""HTML and chat text for the web page: answers, source cards, the library's table and article
+reader, index status, upload reports.
 
 Everything that reaches the browser from an article, a file name or a question passes through
 `esc` (HTML-escaped text) and links through `safe_url` (http and https only), so markup or script
@@ -8,12 +9,14 @@ inside an article is shown as text and never runs. Pure functions of value objec
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.library import LibraryEntry, Removal
 from assistant.types import Answer, Citation
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~|$#])")
@@ -86,9 +89,9 @@ def answer_markdown(answer: Answer) -> str:
             "The closest passages found are shown under *Sources*; rephrasing, or widening "
             "the filters, may help."
         )
-    parts = []
+    parts, key = [], answer_key(answer)
     for s in answer.sentences:
-        marks = "".join(f' <span class="na-cite">[{n}]</span>' for n in s.citations)
+        marks = "".join(cite_link(n, key) for n in s.citations)
         if s.supported:
             parts.append(chat_text(s.text) + marks)
         else:
@@ -100,6 +103,19 @@ def answer_markdown(answer: Answer) -> str:
     if not answer.answered:
         text = "**No sentence of this answer is supported by the articles.** " + text
     return notice + text + "\n\n" + _footer(answer)
+
+
+def answer_key(answer: Answer) -> str:
+    """A short key naming one answer: its markers and its sources panel carry it, so a marker
+    clicked finds its own answer's passage (`web.js`)."""
+    made = f"{answer.question}\0{answer.text}\0{answer.seconds}"
+    return hashlib.sha1(made.encode("utf-8")).hexdigest()[:12]
+
+
+def cite_link(n: int, key: str) -> str:
+    """A citation marker leading to its passage in the sources panel (`web.js` brings back the
+    answer's sources, scrolls to the passage and flashes it)."""
+    return f' <a class="na-cite" href="#na-cite-{key}-{n}">[{n}]</a>'  # the chat keeps no data-*
 
 
 def _footer(answer: Answer) -> str:
@@ -131,7 +147,7 @@ def refusal_markdown(message: str) -> str:
 def sources_placeholder(articles: int) -> str:
     if not articles:
         body = (
-            "<strong>No articles yet.</strong> Upload articles in the <em>Articles</em> tab "
+            "<strong>No articles yet.</strong> Upload articles in the <em>Add articles</em> tab "
             "to start; they are searchable as soon as they are indexed."
         )
     else:
@@ -163,7 +179,8 @@ def sources_html(answer: Answer) -> str:
         cards = '<div class="na-empty">No passage matched the question and filters.</div>'
     noted = "".join(f'<p class="na-note">{esc(n)}</p>' for n in notes)
     return (
-        f'<div class="na-sources"><div class="na-head"><span>{head}</span>'
+        f'<div class="na-sources" data-key="{answer_key(answer)}">'
+        f'<div class="na-head"><span>{head}</span>'
         f'<span class="na-for">{esc(answer.question)}</span>'
         f'<span class="na-count">{esc(count_line(answer.citations))}</span></div>'
         f"{noted}{cards}</div>"
@@ -198,9 +215,14 @@ def article_card(group: Sequence[Citation]) -> str:
     if url:
         meta.append(f'<span class="na-host">{esc(urlsplit(c.url).netloc)}</span>')
     passages = "".join(_passage_item(p) for p in group)
+    read = (
+        f'<a class="na-read" href="#na-reader" data-article="{esc(c.article_id)}">'
+        "Read the whole article</a>"
+    )
     return (
         f'<div class="na-card" id="na-article-{c.n}"><div class="na-title">{title}</div>'
-        f'<div class="na-meta">{" · ".join(meta)}</div>{passages}{also_in_html(c)}</div>'
+        f'<div class="na-meta">{" · ".join(meta)}</div>{passages}{also_in_html(c)}'
+        f'<div class="na-card-foot">{read}</div></div>'
     )
 
 
@@ -290,6 +312,95 @@ def plain_text(text: str) -> str:
     return _kept(text, _text_mask(text), 0, None)
 
 
+# -- the library ------------------------------------------------------------------------------
+LIBRARY_HEADERS = ["Title", "Outlet", "Date", "Chunks", "Link"]
+
+
+def library_rows(found: Sequence[LibraryEntry]) -> list[list[Any]]:
+    """The library table's rows (plain text cells: the table shows them as text)."""
+    return [
+        [
+            plain_text(e.title) or "(untitled)",
+            e.source or "–",
+            e.published or "–",
+            e.chunks,
+            urlsplit(e.url).netloc if safe_url(e.url) else "",
+        ]
+        for e in found
+    ]
+
+
+def library_count(shown: int, total: int, search: str, sources: Sequence[str]) -> str:
+    if not total:
+        return '<p class="na-lib-count">No articles yet: add some in the <em>Add articles</em> tab.</p>'
+    if shown == total:
+        return f'<p class="na-lib-count">{total:,} article{"s" if total != 1 else ""}</p>'
+    asked = " and ".join(
+        x for x in (f"“{esc(search)}”" if search.strip() else "", esc(", ".join(sources))) if x
+    )
+    return f'<p class="na-lib-count">{shown:,} of {total:,} articles match {asked}</p>'
+
+
+def reader_placeholder() -> str:
+    return (
+        '<div class="na-reader"><div class="na-empty">Choose an article in the table to read '
+        "it here, the sentences cited in the latest answer highlighted.</div></div>"
+    )
+
+
+def article_html(entry: LibraryEntry, text: str, cited: Sequence[Citation]) -> str:
+    """One whole article: title (linked to its http(s) URL), outlet, date, chunk count, and its
+    text with the sentences `cited` (those of this article, by offsets) marked with their
+    numbers; Markdown syntax of the article left out, everything escaped."""
+    url = safe_url(entry.url)
+    title = esc(plain_text(entry.title) or entry.id)
+    if url:
+        title = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+    meta = [esc(x) for x in (entry.source, nice_date(entry.published)) if x]
+    meta.append(f"{entry.chunks} chunk{'s' if entry.chunks != 1 else ''}")
+    if url:
+        meta.append(f'<span class="na-host">{esc(urlsplit(entry.url).netloc)}</span>')
+    spans = sorted(
+        {
+            (c.quote_start, c.quote_end, c.n)
+            for c in cited
+            if c.article_id == entry.id
+            and 0 <= c.quote_start < c.quote_end <= len(text)
+            and text[c.quote_start : c.quote_end] == c.quote
+        }
+    )
+    keep = _text_mask(text)
+    body, at = [], 0
+    for a, b, n in spans:
+        if a < at:  # overlapping quotes: the first one is marked
+            continue
+        body.append(esc(_kept(text, keep, at, a)))
+        body.append(
+            f'<mark id="na-read-{n}">{esc(_kept(text, keep, a, b))}</mark>'
+            f'<sup class="na-read-n">[{n}]</sup>'
+        )
+        at = b
+    body.append(esc(_kept(text, keep, at, None)))
+    numbers = sorted({n for _, _, n in spans})
+    cited_line = (
+        f'<p class="na-note">Cited in the latest answer as {", ".join(f"[{n}]" for n in numbers)}.</p>'
+        if numbers
+        else ""
+    )
+    return (
+        f'<div class="na-reader" data-article="{esc(entry.id)}"><div class="na-title">{title}</div>'
+        f'<div class="na-meta">{" · ".join(meta)}</div>{cited_line}'
+        f'<div class="na-article-text">{"".join(body)}</div></div>'
+    )
+
+
+def removal_html(removal: Removal) -> str:
+    """What deleting did, in the reader's terms (files by name, never the server's paths)."""
+    ok = removal.removed and removal.consistent
+    lines = "".join(f"<li>{esc(line)}</li>" for line in removal.summary(names=True))
+    return f'<div class="na-removed {"na-ok" if ok else "na-bad"}"><ul>{lines}</ul></div>'
+
+
 # -- index status and upload reports ------------------------------------------------------------
 def status_html(stats: Mapping[str, Any], empty_hint: bool = True) -> str:
     """The index status panel: articles, chunks, embedding model, answer mode, last sync."""
@@ -321,7 +432,7 @@ def header_html(stats: Mapping[str, Any] | None) -> str:
     if not stats["articles"]:
         return title + (
             '<div class="na-line na-warn">No articles indexed yet: upload articles in the '
-            "<em>Articles</em> tab to start.</div>"
+            "<em>Add articles</em> tab to start.</div>"
         )
     n, k = stats["articles"], len(stats["sources"])
     how = (

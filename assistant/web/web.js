@@ -1,4 +1,42 @@
 () => {
+  // Citation markers [n] in an answer: bring that answer's sources back (a click on a message
+  // selects it), then scroll to passage n and flash it. "Read the whole article" on a source
+  // card: open the article in the Library tab (its id in window.naOpen, then the hidden
+  // #na-open-article button pressed).
+  if (!window.__naLinks) {
+    window.__naLinks = true;
+    const flash = (key, n, tries) => {
+      const panel = document.querySelector(`#na-sources .na-sources[data-key="${key}"]`);
+      if (!panel) {
+        if (tries < 60) setTimeout(() => flash(key, n, tries + 1), 50);
+        return;
+      }
+      const item = panel.querySelector(`#na-source-${n}`);
+      if (!item) return;
+      item.scrollIntoView({ behavior: "smooth", block: "center" });
+      item.classList.remove("na-flash");
+      void item.offsetWidth; // restart the animation on a second click
+      item.classList.add("na-flash");
+    };
+    document.addEventListener("click", (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const cite = target && target.closest("a.na-cite");
+      if (cite) {
+        event.preventDefault(); // the message's own click (selecting it) still happens
+        const [, key, n] = (cite.getAttribute("href") || "").match(/^#na-cite-(\w+)-(\d+)$/) || [];
+        if (key) flash(key, n, 0);
+        return;
+      }
+      const read = target && target.closest("a.na-read");
+      if (read) {
+        event.preventDefault();
+        const button = document.querySelector("#na-open-article");
+        if (!button) return;
+        window.naOpen = read.dataset.article;
+        button.click();
+      }
+    }, true);
+  }
   // Phones: fold the filters away once the page is drawn (web.css puts them after the sources).
   if (!window.matchMedia("(max-width: 640px)").matches) return;
   let tries = 0;

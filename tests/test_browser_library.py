@@ -1,0 +1,212 @@
+"""The page's links and library in a real browser (Debian's Chromium, headless, through
+Playwright), at desktop (1366x900) and phone (390x844) sizes: a citation marker scrolls to its
+passage and flashes it; "Read the whole article" opens the article in the Library tab with the
+cited sentences marked; the library is searched and a row opens its article; an article is
+deleted after the reader confirms (and kept when they do not), the store checked; the same
+through the HTTP API (`/articles`, `/remove_articles`).
+
+Its own server on its own copy of the samples: the tests delete articles. Each test deletes a
+different one and asserts counts relative to what it found, so the order they run in does not
+matter; the Madrid article, which the citation tests ask about, is never deleted.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from gradio_client import Client
+
+from tests.helpers import MADRID, SAMPLES
+from tests.web_server import ARGS, CHROMIUM, App, serving
+
+TIMEOUT_MS = 90_000
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+MADRID_TITLE = "Asia-Pacific leaders join NATO summit in Madrid for the first time"
+DELETED_BY = {"desktop": "ECB raises rates", "phone": "Webb telescope"}  # title starts
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Iterator[App]:
+    root = tmp_path_factory.mktemp("library")
+    shutil.copytree(SAMPLES, root / "articles")
+    with serving(root, "--articles", str(root / "articles")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        running = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield running
+        running.close()
+
+
+@pytest.fixture(params=sorted(SIZES))
+def page(request, app, browser):
+    context = browser.new_context(viewport=SIZES[request.param])
+    page = context.new_page()
+    page.size = request.param  # type: ignore[attr-defined]
+    page.goto(app.url)
+    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    page.fill("#na-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """(q) => {
+            const head = document.querySelector("#na-sources .na-for");
+            return head && head.innerText === q && document.querySelector("#na-chat a.na-cite");
+        }""",
+        arg=question,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def in_view(page, selector: str) -> bool:
+    return page.eval_on_selector(
+        selector,
+        """e => { const r = e.getBoundingClientRect();
+                  return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+    )
+
+
+def open_library(page) -> None:
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_selector("[data-testid='cell-0-0']", timeout=TIMEOUT_MS)
+
+
+def count_line(page) -> tuple[int, int]:
+    """(articles shown, articles stored) from the line above the table."""
+    text = page.inner_text("#na-lib-count")
+    numbers = [int(n.replace(",", "")) for n in re.findall(r"[\d,]+", text)]
+    return (numbers[0], numbers[1]) if " of " in text else (numbers[0], numbers[0])
+
+
+def test_a_citation_marker_scrolls_to_its_passage_and_flashes_it(page):
+    ask(page, MADRID)
+    markers = page.locator("#na-chat a.na-cite")
+    last = markers.count()
+    assert last >= 2
+    page.evaluate("window.scrollTo(0, 0)")  # the sources of the last marker: out of sight
+    markers.last.click()
+    passage = f"#na-sources #na-source-{last}"
+    page.wait_for_selector(f"{passage}.na-flash", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        """(s) => { const r = document.querySelector(s).getBoundingClientRect();
+                    return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+        arg=passage,
+        timeout=TIMEOUT_MS,
+    )
+    assert in_view(page, passage)
+    assert "#" not in page.url  # the marker scrolled the page; it did not navigate
+
+
+def test_read_the_whole_article_opens_it_with_the_cited_sentences_marked(page):
+    ask(page, MADRID)
+    cited = page.locator("#na-sources .na-card").first
+    numbers = [int(n) for n in cited.locator(".na-n").all_inner_texts()]
+    quotes = [" ".join(q.split()) for q in cited.locator(".na-passage mark").all_inner_texts()]
+    cited.locator("a.na-read").click()
+    page.wait_for_selector("#na-reader .na-article-text", timeout=TIMEOUT_MS)
+    assert page.get_by_role("tab", name="Library").get_attribute("aria-selected") == "true"
+    assert page.inner_text("#na-reader .na-title") == MADRID_TITLE
+    marks = page.locator("#na-reader mark")
+    assert marks.count() == len(numbers)
+    for n, quote in zip(numbers, quotes, strict=True):
+        shown = " ".join(page.inner_text(f"#na-reader #na-read-{n}").split())
+        assert quote.strip("… ") in shown
+    listed = ", ".join(f"[{n}]" for n in sorted(numbers))
+    assert f"Cited in the latest answer as {listed}." in page.inner_text("#na-reader")
+    assert page.locator("#na-delete").is_enabled()
+
+
+def test_the_library_is_searched_and_a_row_opens_its_article(page):
+    open_library(page)
+    shown, stored = count_line(page)
+    assert shown == stored >= 3
+    page.fill("#na-lib-search textarea, #na-lib-search input", "madrid")
+    page.wait_for_function(
+        "document.querySelector('#na-lib-count')?.innerText.includes('match')",
+        timeout=TIMEOUT_MS,
+    )
+    assert count_line(page) == (1, stored)
+    assert page.inner_text("[data-testid='cell-0-0']") == MADRID_TITLE
+    assert page.inner_text("[data-testid='cell-0-1']") == "Sample Wire"
+    assert page.inner_text("[data-testid='cell-0-2']") == "2022-06-30"
+    page.click("[data-testid='cell-0-0']")
+    page.wait_for_selector("#na-reader .na-article-text", timeout=TIMEOUT_MS)
+    assert page.inner_text("#na-reader .na-title") == MADRID_TITLE
+    assert "Sample Wire" in page.inner_text("#na-reader .na-meta")
+    assert "chunks" in page.inner_text("#na-reader .na-meta")
+    assert page.get_attribute("#na-reader .na-title a", "href") == (
+        "https://example.org/news/2022/06/30/nato-madrid-summit-asia-pacific"
+    )
+
+
+def test_an_article_is_deleted_only_once_the_reader_confirms(page):
+    title = DELETED_BY[page.size]
+    open_library(page)
+    stored = count_line(page)[1]
+    page.fill("#na-lib-search textarea, #na-lib-search input", title.split()[0])
+    page.wait_for_function(
+        "document.querySelector('#na-lib-count')?.innerText.includes('match')",
+        timeout=TIMEOUT_MS,
+    )
+    page.click("[data-testid='cell-0-0']")
+    page.wait_for_selector("#na-reader .na-article-text", timeout=TIMEOUT_MS)
+    assert page.inner_text("#na-reader .na-title").startswith(title)
+    said: list[str] = []
+
+    def no(dialog) -> None:
+        said.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", no)
+    page.click("#na-delete")
+    assert said and title in said[0]  # the click returns once the dialog was answered
+    assert page.inner_text("#na-reader .na-title").startswith(title)  # still there
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#na-delete")
+    page.wait_for_selector("#na-removed .na-removed", timeout=TIMEOUT_MS)
+    removed = page.inner_text("#na-removed")
+    assert removed.startswith("removed ") and title in removed
+    assert "store checked: consistent" in removed
+    assert "/" not in removed.split("its file")[-1].split(" is still")[0]  # a name, no path
+    assert count_line(page)[1] == stored - 1
+    assert "Choose an article" in page.inner_text("#na-reader")
+    assert not page.locator("#na-delete").is_enabled()
+
+
+def test_the_api_lists_and_removes_articles(app):
+    client = Client(app.url, verbose=False)
+    listed = client.predict(api_name="/articles")
+    fields = {"id", "title", "source", "published", "url", "chunks"}
+    assert listed and all(set(e) == fields for e in listed)  # no server paths
+    heat = client.predict("heatwave", api_name="/articles")
+    assert len(heat) == 1  # no other test deletes it
+    done = client.predict([heat[0]["id"]], api_name="/remove_articles")
+    assert [e["id"] for e in done["removed"]] == [heat[0]["id"]]
+    assert done["consistent"] and done["summary"][-1] == "store checked: consistent"
+    assert done["kept_files"] == ["heatwave-europe.txt"]  # a folder's file: named, kept
+    assert client.predict("heatwave", api_name="/articles") == []
+    again = client.predict(f"{heat[0]['id']}, no-such-id", api_name="/remove_articles")
+    assert again["removed"] == [] and again["unknown"] == [heat[0]["id"], "no-such-id"]
+    dated = client.predict("", "Sample Wire", "2022-06-01", "2022-06-30", api_name="/articles")
+    assert dated and all(e["source"] == "Sample Wire" for e in dated)
+    assert all("2022-06-01" <= e["published"] <= "2022-06-30" for e in dated)
