@@ -64,6 +64,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     evidence: str
+    retrieved: tuple[str, ...] = ()  # the web pages a search engine returned for it
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,16 @@ class Pair:
 def load_questions(path: Path, limit: int | None) -> list[Question]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     questions = [
-        Question(r["id"], r["asked_on"], r["question"], tuple(r["answers"]), r.get("evidence", ""))
+        Question(
+            r["id"],
+            r["asked_on"],
+            r["question"],
+            tuple(r["answers"]),
+            r.get("evidence") or "",
+            tuple(r.get("retrieved") or ()),
+        )
         for r in rows
-        if r.get("evidence") and r.get("answers")
+        if r.get("answers") and (r.get("evidence") or r.get("retrieved"))
     ]
     questions.sort(key=lambda q: (q.asked_on, q.id))
     return questions[:limit] if limit else questions
@@ -91,6 +99,8 @@ def sentences(text: str) -> list[str]:
 
 
 def evidence_pairs(q: Question) -> list[Pair]:
+    if not q.evidence:
+        return []
     found = sentences(q.evidence) or [q.evidence.strip()]
     holding = [contains_answer(s, q.answers) for s in found]
     if not any(holding):
@@ -161,6 +171,79 @@ class SentenceSearch:
             if len(out) == k:
                 break
         return out
+
+
+class WebPages:
+    """BM25 over the sentences of the web pages a search engine returned for the questions, kept
+    as fetched: bylines, captions, credits, link lists and prompts are among the sentences."""
+
+    def __init__(self, path: Path, questions: list[Question], leave_out: set[str]) -> None:
+        import gzip
+
+        from index.store.keyword import KeywordIndex
+
+        wanted = {url for q in questions for url in q.retrieved} - leave_out
+        self.keyword = KeywordIndex()
+        self.text: dict[str, str] = {}
+        self.rows: dict[str, list[str]] = {}  # page id -> its sentence ids
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                page = json.loads(line)
+                if page["id"] not in wanted:
+                    continue
+                rows = [(f"{page['id']}#{i}", s) for i, s in enumerate(sentences(page["text"]))]
+                self.text.update(rows)
+                self.rows[page["id"]] = [sid for sid, _ in rows]
+                self.keyword.set_article(page["id"], "", rows)
+
+    def pairs(
+        self, q: Question, rng: random.Random, positives: int, lacking: int, context: int
+    ) -> list[Pair]:
+        """In the pages retrieved for `q`: the best BM25 sentences naming the answer 1.0, the best
+        that do not 0.0, and other sentences of the page holding the answer 0.0 (a page's
+        furniture met as the reader meets it)."""
+        pages = {p for p in q.retrieved if p in self.rows}
+        if not pages:
+            return []
+        hits = self.keyword.search(q.question, 40, pages)
+        holding = [h for h in hits if contains_answer(self.text[h[0]], q.answers)]
+        if not holding:
+            return []
+        pairs = [
+            Pair(q.question, self.text[h[0]], 1.0, "web answer") for h in holding[:positives]
+        ]
+        near = [h for h in hits if not contains_answer(self.text[h[0]], q.answers)]
+        pairs += [Pair(q.question, self.text[h[0]], 0.0, "web near") for h in near[:lacking]]
+        used = {h[0] for h in hits[: 2 * lacking + positives]}
+        rest = [
+            s
+            for s in self.rows[holding[0][1]]
+            if s not in used and not contains_answer(self.text[s], q.answers)
+        ]
+        pairs += [
+            Pair(q.question, self.text[s], 0.0, "web page")
+            for s in rng.sample(rest, min(context, len(rest)))
+        ]
+        return pairs
+
+
+def web_training(
+    args: argparse.Namespace, rng: random.Random
+) -> tuple[list[Pair], list[Question], set[str]]:
+    """Pairs from `questions-train-web.jsonl` and its pages, its last `--eval-weeks` dates and
+    every page they retrieved left out (they are the held-out weeks `bench/web_heldout.py`
+    indexes); returns the pairs, the questions learned from and the dates held out."""
+    web = load_questions(args.web_questions, args.limit)
+    dates = sorted({q.asked_on for q in web})
+    held = set(dates[-args.eval_weeks :]) if args.eval_weeks and len(dates) > 1 else set()
+    learn = [q for q in web if q.asked_on not in held]
+    leave_out = {url for q in web if q.asked_on in held for url in q.retrieved}
+    pages = WebPages(args.web_pages, learn, leave_out)
+    pairs = []
+    for q in learn:
+        pairs += evidence_pairs(q)
+        pairs += pages.pairs(q, rng, args.web_positives, args.web_near, args.web_context)
+    return pairs, learn, held
 
 
 def build_pairs(
@@ -264,8 +347,17 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         args.article_context,
         args.article_other,
     )
+    web_learn: list[Question] = []
+    web_held: set[str] = set()
+    if args.web:
+        web_pairs, web_learn, web_held = web_training(args, rng)
+        pairs += web_pairs
     rng.shuffle(pairs)
-    print(f"{len(pairs)} pairs from {len(learn)} questions; {len(hold)} held out", flush=True)
+    print(
+        f"{len(pairs)} pairs from {len(learn)} + {len(web_learn)} web questions; "
+        f"{len(hold)} held out",
+        flush=True,
+    )
 
     base = bundled_model_path()
     model = CrossEncoder(str(base), num_labels=1, max_length=args.max_length, device="cpu")
@@ -333,14 +425,31 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                 "sha256": sha256(path)
             }
             for path in (args.questions, args.articles)
+            + ((args.web_questions, args.web_pages) if args.web else ())
         },
         "seed": args.seed,
         "settings": {
             k: v
             for k, v in vars(args).items()
-            if k not in ("out", "questions", "articles", "curve", "dev_store", "dev_questions")
+            if k
+            not in (
+                "out",
+                "questions",
+                "articles",
+                "curve",
+                "dev_store",
+                "dev_questions",
+                "web_questions",
+                "web_pages",
+            )
         },
-        "questions": {"train": len(learn), "held_out": len(hold), "held_out_weeks": sorted(held)},
+        "questions": {
+            "train": len(learn),
+            "held_out": len(hold),
+            "held_out_weeks": sorted(held),
+            "web_train": len(web_learn),
+            "web_held_out_weeks": sorted(web_held),
+        },
         "pairs": dict(kinds),
         "training_seconds": round(seconds, 1),
         "held_out": {k: round(float(v), 4) for k, v in final.items()},
@@ -474,6 +583,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also train on each question's pairs as one ranked list (LambdaLoss)",
     )
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="also learn from questions-train-web.jsonl: its evidence and the pages it retrieved",
+    )
+    p.add_argument("--web-questions", type=Path, default=SHARED / "questions-train-web.jsonl")
+    p.add_argument("--web-pages", type=Path, default=SHARED / "articles-web.jsonl.gz")
+    p.add_argument("--web-positives", type=int, default=1, help="answer sentences per page set")
+    p.add_argument("--web-near", type=int, default=2, help="best BM25 sentences lacking it")
+    p.add_argument("--web-context", type=int, default=2, help="other sentences of its page")
     p.add_argument("--eval-weeks", type=int, default=8, help="last weeks held out for the curve")
     p.add_argument("--evals-per-epoch", type=int, default=4)
     p.add_argument("--limit", type=int, default=0, help="only the first N questions (tests)")
@@ -486,7 +605,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--dev-questions", type=Path, default=SHARED / "questions-dev.jsonl")
     args = p.parse_args(argv)
-    for path in (args.questions, args.articles):
+    needed = (args.questions, args.articles) + (
+        (args.web_questions, args.web_pages) if args.web else ()
+    )
+    for path in needed:
         if not path.is_file():
             print(
                 f"error: {path} not found: the shared RealTime QA data is needed", file=sys.stderr
