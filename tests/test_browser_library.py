@@ -3,7 +3,7 @@ Playwright), at desktop (1366x900) and phone (390x844) sizes: a citation marker 
 passage and flashes it; "Read the whole article" opens the article in the Library tab with the
 cited sentences marked; the library is searched and a row opens its article; an article is
 deleted after the reader confirms (and kept when they do not), the store checked; the same
-through the HTTP API (`/articles`, `/remove_articles`).
+through the HTTP API (`/articles`, `/remove_articles`); the conversation exported as Markdown.
 
 Its own server on its own copy of the samples: the tests delete articles. Each test deletes a
 different one and asserts counts relative to what it found, so the order they run in does not
@@ -66,11 +66,13 @@ def page(request, app, browser):
 
 
 def ask(page, question: str) -> None:
+    """Send a question and wait for its final answer (its sources panel carries the answer's
+    key; the searching placeholder does not)."""
     page.fill("#na-question textarea", question)
     page.keyboard.press("Enter")
     page.wait_for_function(
         """(q) => {
-            const head = document.querySelector("#na-sources .na-for");
+            const head = document.querySelector("#na-sources .na-sources[data-key] .na-for");
             return head && head.innerText === q && document.querySelector("#na-chat a.na-cite");
         }""",
         arg=question,
@@ -210,3 +212,22 @@ def test_the_api_lists_and_removes_articles(app):
     dated = client.predict("", "Sample Wire", "2022-06-01", "2022-06-30", api_name="/articles")
     assert dated and all(e["source"] == "Sample Wire" for e in dated)
     assert all("2022-06-01" <= e["published"] <= "2022-06-30" for e in dated)
+
+
+def test_the_conversation_is_exported_as_markdown_with_its_sources(page, tmp_path):
+    ask(page, MADRID)
+    ask(page, "What did the alliance say about China?")
+    with page.expect_download(timeout=TIMEOUT_MS) as waiting:
+        page.click("#na-export")
+    download = waiting.value
+    assert re.fullmatch(r"news-assistant-\d{4}-\d{2}-\d{2}\.md", download.suggested_filename)
+    saved = tmp_path / "chat.md"
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("# News assistant: conversation of ")
+    assert f"## {MADRID}" in text and "## What did the alliance say about China?" in text
+    first = text.split("## ")[1]
+    assert "[1]" in first and "Sources:" in first
+    assert f"1. **{MADRID_TITLE}** — Sample Wire, 30 Jun 2022. <https://example.org/" in first
+    assert "\n   > " in first  # each source with the sentence it quotes
+    assert "<" not in first.split("Sources:")[0]  # the answer as text: no page markup

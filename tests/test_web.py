@@ -546,6 +546,56 @@ def test_a_whole_article_marks_the_sentences_cited_from_it_and_escapes_the_rest(
     assert "<mark" not in unmarked and "Cited in" not in unmarked
 
 
+def test_a_conversation_exports_as_markdown_with_numbered_sources():
+    from assistant.types import Answer, AnswerSentence
+    from assistant.web.render import conversation_markdown
+
+    madrid = cite(
+        1,
+        "m",
+        "Leaders met in **Madrid** on Tuesday.",
+        "Leaders met in **Madrid** on Tuesday.",
+        title="Summit <i>opens</i>",
+        source="Wire",
+        url="https://news.example/m",
+    )
+    undated = cite(
+        2,
+        "u",
+        "Japan attended.",
+        "Japan attended.",
+        source="",
+        published="",
+        url="javascript:alert(1)",
+    )
+    answered = Answer(
+        "Who  met?",
+        "Leaders met in Madrid on Tuesday. Japan attended.",
+        (madrid, undated),
+        (
+            AnswerSentence("Leaders met in Madrid on Tuesday.", (1,), True, 0.9),
+            AnswerSentence("Japan attended.", (2,), True, 0.8),
+            AnswerSentence("Nobody else came.", (), False, 0.1),
+        ),
+        "llm",
+        model="m1",
+        seconds=0.42,
+    )
+    declined = Answer("Price of bitcoin?", "", (madrid,), (), "extractive", answered=False)
+    text = conversation_markdown([answered, None, declined], "2026-12-07")
+    assert text.startswith("# News assistant: conversation of 2026-12-07\n\n## Who met?\n")
+    assert "Leaders met in Madrid on Tuesday. [1] Japan attended. [2] ~~Nobody else came.~~" in text
+    assert "*written by m1 · 0.4 s*" in text
+    title = "1. **Summit &lt;i&gt;opens&lt;/i&gt;** — Wire, 30 Jun 2022. <https://news.example/m>\n"
+    assert title in text  # markup shown as text
+    assert "   > Leaders met in Madrid on Tuesday.\n" in text
+    assert "2. **Title**\n   > Japan attended." in text  # no outlet, date or unsafe link
+    assert "javascript" not in text
+    assert "## Price of bitcoin?\n\nThe indexed articles don't answer this." in text
+    assert text.count("## ") == 2  # the refused question (None) is not exported
+    assert "No questions" in conversation_markdown([None], "2026-12-07")
+
+
 # -- start-up and access ----------------------------------------------------------------------
 def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
     began = time.monotonic()

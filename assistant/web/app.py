@@ -16,6 +16,7 @@ uploads (`assistant.web.uploads`); options, start-up and the bind/password rules
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import re
@@ -195,6 +196,11 @@ class WebApp:
             "answers": [],
             "filter_note": _note(""),
         }
+
+    def export(self, answers: list[Answer | None]) -> Parts:
+        """The conversation as Markdown, for the browser to save as a file (`web.js`)."""
+        day = dt.date.today().isoformat()
+        return {"exported": render.conversation_markdown(answers or [], day)}
 
     def show_selected(
         self, history: list[Any], answers: list[Answer | None], evt: gr.SelectData

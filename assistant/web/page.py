@@ -42,6 +42,8 @@ def build(app: WebApp) -> gr.Blocks:
             # id in open_id; outside the tabs, so on the page whichever tab is shown
             open_id=gr.Textbox(visible="hidden", elem_id="na-open-id"),
             open_article=gr.Button(visible="hidden", elem_id="na-open-article"),
+            # the conversation as Markdown, saved by the browser (EXPORT_JS): no file route
+            exported=gr.Textbox(visible="hidden", elem_id="na-exported"),
         )
         with gr.Tabs() as ui.tabs:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
@@ -105,6 +107,7 @@ def _chat_column(app: WebApp, ui: SimpleNamespace) -> None:
             )
             ui.ask = gr.Button("Ask", variant="primary", scale=1, min_width=80)
             ui.new = gr.Button("New chat", scale=1, min_width=116)
+            ui.export = gr.Button("Export", scale=1, min_width=90, elem_id="na-export")
 
 
 def _filters_and_sources(ui: SimpleNamespace) -> None:
@@ -234,6 +237,17 @@ ASKED = ("question", "chatbot", "conversation", "answers", "source_filter", "sin
 ANSWERED = ("question", "chatbot", "sources", "filter_note", "conversation", "answers")
 
 
+EXPORT_JS = """(markdown) => {
+  if (!markdown) return;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([markdown], { type: "text/markdown" }));
+  link.download = `news-assistant-${new Date().toISOString().slice(0, 10)}.md`;
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+}"""
+
+
 def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
     # A question sent while the previous answer is still closing runs once that one has ended
     # (Gradio's default, "once", would drop it without a word).
@@ -256,6 +270,9 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
     cleared = ("chatbot", "sources", "conversation", "answers", "filter_note")
     for trigger in (ui.new.click, ui.chatbot.clear):
         trigger(**named(ui, app.new_chat, (), cleared), api_visibility="private")
+    ui.export.click(
+        **named(ui, app.export, ("answers",), ("exported",)), api_visibility="private"
+    ).then(None, ui.exported, None, js=EXPORT_JS)
     ui.chatbot.select(
         app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"
     )
@@ -285,6 +302,7 @@ def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:
     ui.library_tab.select(**listed, **quiet)
     ui.lib_search.change(**listed, **quiet, trigger_mode="always_last")
     ui.lib_sources.input(**listed, **quiet, trigger_mode="always_last")
+
     def open_row(library: Any, listed: list[str], answers: Any, evt: gr.SelectData) -> Any:
         parts = app.open_row(library, listed, answers, evt)
         return tuple(parts[name] for name in READ)

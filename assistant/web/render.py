@@ -143,6 +143,50 @@ def refusal_markdown(message: str) -> str:
     return "⚠️ **Not asked.** " + chat_text(message)
 
 
+def conversation_markdown(answers: Sequence[Answer | None], day: str) -> str:
+    """The conversation as a Markdown file: each question, its answer with the [n] markers, how
+    it was made, then its numbered sources (title, outlet, date, URL and the sentence quoted).
+    Questions that were refused (None) are left out; markup in any text is escaped, so a
+    viewer that renders HTML in Markdown shows it as text."""
+    out = [f"# News assistant: conversation of {day}", ""]
+    shown = [a for a in answers if a is not None]
+    if not shown:
+        out.append("No questions were answered in this conversation.")
+    for answer in shown:
+        out += [f"## {_one_line(answer.question)}", ""]
+        if not answer.answered and answer.mode == "extractive":
+            out.append("The indexed articles don't answer this. The closest passages:")
+        else:
+            texts = [
+                _one_line(s.text) + "".join(f" [{n}]" for n in s.citations)
+                if s.supported
+                else f"~~{_one_line(s.text)}~~ (unsupported: no cited passage says this)"
+                for s in answer.sentences
+            ]
+            out.append(" ".join(texts) or _one_line(answer.text))
+        how = (
+            f"written by {_one_line(answer.model)}"
+            if answer.model
+            else "quoted verbatim from the articles"
+        )
+        out += ["", f"*{how} · {answer.seconds:.1f} s*", ""]
+        if answer.citations:
+            out += ["Sources:", ""]
+        for c in answer.citations:
+            meta = _one_line(", ".join(x for x in (c.source, nice_date(c.published)) if x))
+            line = f"{c.n}. **{_one_line(plain_text(c.title) or c.article_id)}**"
+            line += f" — {meta}" if meta else ""
+            line += f". <{c.url}>" if safe_url(c.url) else ""
+            out += [line, f"   > {_one_line(plain_text(c.quote))}"]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    """`text` on one line, HTML markup escaped."""
+    return html.escape(" ".join(text.split()), quote=False)
+
+
 # -- the sources panel --------------------------------------------------------------------------
 def sources_placeholder(articles: int) -> str:
     if not articles:
