@@ -661,6 +661,14 @@ def test_password_protects_the_page_and_the_api(locked):
     signed_in = Client(locked.url, auth=("reader", "s3cret"), verbose=False)
     status = signed_in.predict(api_name="/index_status")
     assert status["articles"] == 0 and status["mode"] == "extractive"
+    # a Sign out link, and signing out ends the session
+    with httpx.Client(base_url=locked.url, timeout=30) as browser:
+        login = browser.post("login", data={"username": "reader", "password": "s3cret"})
+        assert login.status_code == 200
+        config = browser.get("config")
+        assert config.status_code == 200 and '"/logout"' in config.text
+        browser.get("logout")
+        assert browser.get("config").status_code == 401
     log = locked.log.read_text()
     assert "password required" in log and "reader" in log
 

@@ -137,7 +137,7 @@ def launch(app: WebApp, auth: tuple[str, str] | None, note: str) -> None:
     # Gradio must read .incoming to hand uploads over: the guard keeps it off the file= routes
     blocked = [str(p) for p in store.iterdir() if p != app.incoming]
     guards = file_guard.middleware(store) + (login_guard.middleware(settings) if auth else [])
-    demo = web_page.build(app)
+    demo = web_page.build(app, sign_out=auth is not None)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
     # Gradio's own routes use a name Starlette deprecated: not the reader's concern
     warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")

@@ -26,8 +26,9 @@ from assistant.web.uploads import ACCEPTED
 WATCH_REFRESH_SECONDS = 15.0
 
 
-def build(app: WebApp) -> gr.Blocks:
-    """The page and its events; only the endpoints meant for programs are named."""
+def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
+    """The page and its events; only the endpoints meant for programs are named. `sign_out`
+    (the page is behind a password) adds a Sign out link to Gradio's /logout."""
     # Received uploads are deleted by the handler; any a dropped request left behind, after an
     # hour (and all of them when the server starts again).
     with gr.Blocks(
@@ -45,6 +46,8 @@ def build(app: WebApp) -> gr.Blocks:
             # the conversation as Markdown, saved by the browser (EXPORT_JS): no file route
             exported=gr.Textbox(visible="hidden", elem_id="na-exported"),
         )
+        if sign_out:
+            gr.Button("Sign out", link="/logout", size="sm", elem_id="na-sign-out")
         with gr.Tabs() as ui.tabs:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 _chat_column(app, ui)
