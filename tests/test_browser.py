@@ -8,15 +8,14 @@ set: `make screenshot`)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.helpers import MADRID, SAMPLES
-from tests.web_server import ARGS, CHROMIUM, App, serving
+from tests.helpers import MADRID
+from tests.web_server import NEEDS_CHROMIUM, App, chromium, serving_samples
 
 HOSTILE_TITLE = (
     'Harbour gala <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
@@ -37,31 +36,19 @@ MARKDOWN_TEXT = (
 TIMEOUT_MS = 90_000
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[App]:
-    root = tmp_path_factory.mktemp("browser")
-    shutil.copytree(SAMPLES, root / "articles")
-    with serving(root, "--articles", str(root / "articles")) as running:
+    with serving_samples(tmp_path_factory.mktemp("browser")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        running = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as running:
         yield running
-        running.close()
 
 
 @pytest.fixture(scope="module")

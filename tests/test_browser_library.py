@@ -13,45 +13,32 @@ matter; the Madrid article, which the citation tests ask about, is never deleted
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from gradio_client import Client
 
-from tests.helpers import MADRID, SAMPLES
-from tests.web_server import ARGS, CHROMIUM, App, serving
+from tests.helpers import MADRID
+from tests.web_server import NEEDS_CHROMIUM, App, chromium, serving_samples
 
 TIMEOUT_MS = 90_000
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 MADRID_TITLE = "Asia-Pacific leaders join NATO summit in Madrid for the first time"
 DELETED_BY = {"desktop": "ECB raises rates", "phone": "Webb telescope"}  # title starts
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> Iterator[App]:
-    root = tmp_path_factory.mktemp("library")
-    shutil.copytree(SAMPLES, root / "articles")
-    with serving(root, "--articles", str(root / "articles")) as running:
+    with serving_samples(tmp_path_factory.mktemp("library")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        running = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as running:
         yield running
-        running.close()
 
 
 @pytest.fixture(params=sorted(SIZES))

@@ -9,6 +9,7 @@ the cache), so no warm-up run is needed. Not here: the tests themselves.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from index.environment import DEFAULTS
-from tests.helpers import ROOT, free_port, wait_http
+from tests.helpers import ROOT, SAMPLES, free_port, wait_http
 
 # Debian's Chromium for the page tests, and its flags for this closed network (no calls home)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +33,10 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+)
 START_TIMEOUT = 180.0  # the model load takes ~10 s, much more on a busy machine
 
 
@@ -97,3 +104,24 @@ def serving(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iter
         yield server.ready()
     finally:
         server.stop()
+
+
+@contextmanager
+def serving_samples(root: Path) -> Iterator[App]:
+    """The page over a copy of the sample articles in `root/articles` (tests may change it)."""
+    shutil.copytree(SAMPLES, root / "articles")
+    with serving(root, "--articles", str(root / "articles")) as running:
+        yield running
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, launched by Playwright with the flags above."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        running = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield running
+        finally:
+            running.close()
