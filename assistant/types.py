@@ -91,3 +91,21 @@ class Answer:
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The answer `to_dict` gave (as JSON brings it back); ValueError naming the field
+        when `data` is not one."""
+        try:
+            citations = tuple(
+                Citation(**{**c, "also_in": tuple(Copy(**o) for o in c.get("also_in", ()))})
+                for c in data["citations"]
+            )
+            sentences = tuple(
+                AnswerSentence(**{**s, "citations": tuple(s["citations"])})
+                for s in data["sentences"]
+            )
+            fields = {k: v for k, v in data.items() if k not in ("citations", "sentences")}
+            return cls(citations=citations, sentences=sentences, **fields)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not an answer: {type(exc).__name__}: {exc}") from None

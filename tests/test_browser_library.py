@@ -3,7 +3,8 @@ Playwright), at desktop (1366x900) and phone (390x844) sizes: a citation marker 
 passage and flashes it; "Read the whole article" opens the article in the Library tab with the
 cited sentences marked; the library is searched and a row opens its article; an article is
 deleted after the reader confirms (and kept when they do not), the store checked; the same
-through the HTTP API (`/articles`, `/remove_articles`); the conversation exported as Markdown.
+through the HTTP API (`/articles`, `/remove_articles`); the conversation exported as Markdown
+and kept across a reload (follow-ups go on from it) until "New chat".
 
 Its own server on its own copy of the samples: the tests delete articles. Each test deletes a
 different one and asserts counts relative to what it found, so the order they run in does not
@@ -218,3 +219,29 @@ def test_the_conversation_is_exported_as_markdown_with_its_sources(page, tmp_pat
     assert f"1. **{MADRID_TITLE}** — Sample Wire, 30 Jun 2022. <https://example.org/" in first
     assert "\n   > " in first  # each source with the sentence it quotes
     assert "<" not in first.split("Sources:")[0]  # the answer as text: no page markup
+
+
+def stored_after(page, action) -> None:
+    """Run `action`, then wait until the browser's storage changed (the conversation kept)."""
+    before = page.evaluate("JSON.stringify(localStorage)")
+    action()
+    page.wait_for_function(
+        "(before) => JSON.stringify(localStorage) !== before", arg=before, timeout=TIMEOUT_MS
+    )
+
+
+def test_a_conversation_outlives_a_reload_and_new_chat_ends_it(page):
+    stored_after(page, lambda: ask(page, MADRID))
+    page.reload()
+    page.wait_for_selector("#na-sources .na-sources[data-key]", timeout=TIMEOUT_MS)
+    assert page.locator("#na-chat [data-testid='bot']").count() == 1
+    assert page.inner_text("#na-chat [data-testid='user']") == MADRID
+    assert page.inner_text("#na-sources .na-for") == MADRID
+    assert page.locator("#na-chat a.na-cite").count() >= 1
+    stored_after(page, lambda: ask(page, "Who else attended it?"))  # a follow-up of the kept one
+    read_as = page.locator("#na-chat .na-read-as").last.text_content() or ""
+    assert "Madrid" in read_as
+    stored_after(page, lambda: page.click("button:has-text('New chat')"))
+    page.reload()
+    page.wait_for_selector("#na-sources .na-empty", timeout=TIMEOUT_MS)
+    assert page.locator("#na-chat [data-testid='bot']").count() == 0

@@ -596,6 +596,31 @@ def test_a_conversation_exports_as_markdown_with_numbered_sources():
     assert "No questions" in conversation_markdown([None], "2026-12-07")
 
 
+def test_a_kept_conversation_is_given_back_to_its_own_user_only(tmp_path, embedder):
+    from assistant import Assistant, Settings
+    from assistant.web.app import WebApp
+    from index import ArticleIndex
+
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    assert index.sync([SAMPLES]).failed == 0
+    app = WebApp(Assistant(index, Settings(store=tmp_path / "store")))
+    answer = app.assistant.ask(MADRID)
+    kept = app.remember([answer, None], {"bob": []}, "ann")["saved"]
+    kept = json.loads(json.dumps(kept))  # as the browser keeps it
+    assert app.restore(kept, "bob") == {} and app.restore(kept, "") == {}
+    mine = app.restore(kept, "ann")
+    assert [m["role"] for m in mine["chatbot"]] == ["user", "assistant"]
+    assert mine["answers"] == [answer]  # the same answer, citations and all
+    assert mine["conversation"].history[0].standalone == answer.standalone_question
+    assert 'data-key="' in mine["sources"] and MADRID in mine["sources"]
+    kept["ann"].insert(0, {"question": "an entry edited by hand"})
+    assert app.restore(kept, "ann")["answers"] == [answer]  # what is not an answer is left out
+    assert app.restore("not a dict", "ann") == {}
+    assert "ann" not in app.remember([], kept, "ann")["saved"]  # New chat forgets it
+    assert app.browser_storage() == app.browser_storage()  # the same after a restart
+    assert (tmp_path / "store" / "web-secret").stat().st_mode & 0o077 == 0
+
+
 # -- start-up and access ----------------------------------------------------------------------
 def test_refuses_to_bind_beyond_loopback_without_a_password(tmp_path):
     began = time.monotonic()

@@ -209,9 +209,7 @@ class WebPages:
         holding = [h for h in hits if contains_answer(self.text[h[0]], q.answers)]
         if not holding:
             return []
-        pairs = [
-            Pair(q.question, self.text[h[0]], 1.0, "web answer") for h in holding[:positives]
-        ]
+        pairs = [Pair(q.question, self.text[h[0]], 1.0, "web answer") for h in holding[:positives]]
         near = [h for h in hits if not contains_answer(self.text[h[0]], q.answers)]
         pairs += [Pair(q.question, self.text[h[0]], 0.0, "web near") for h in near[:lacking]]
         used = {h[0] for h in hits[: 2 * lacking + positives]}

@@ -17,9 +17,11 @@ uploads (`assistant.web.uploads`); options, start-up and the bind/password rules
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import queue
 import re
+import secrets
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict
@@ -29,6 +31,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import library
+from assistant.answer.followup import Turn
 from assistant.assistant import Assistant, Conversation, clean_question, make_filters
 from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
@@ -37,6 +40,7 @@ from assistant.web.uploads import Upload, discard, incoming_folder, save_uploads
 from index import SyncProgress, SyncReport, Watcher
 
 log = logging.getLogger("assistant.web")
+KEPT_ANSWERS = 50  # answers of a conversation the browser keeps across reloads
 Report = dict[str, Any]
 Parts = dict[
     str, Any
@@ -196,6 +200,59 @@ class WebApp:
             "answers": [],
             "filter_note": _note(""),
         }
+
+    # -- conversations kept in the browser -----------------------------------------------------
+    def remember(self, answers: list[Answer | None], saved: Any, user: str) -> Parts:
+        """The conversation's answers into the browser's storage (`saved`: user -> answers as
+        dicts), under the signed-in user's name; the last `KEPT_ANSWERS` of them."""
+        kept = [a.to_dict() for a in answers or [] if a is not None][-KEPT_ANSWERS:]
+        mine = dict(saved) if isinstance(saved, dict) else {}
+        if kept:
+            mine[user] = kept
+        else:
+            mine.pop(user, None)
+        return {"saved": mine}
+
+    def restore(self, saved: Any, user: str) -> Parts:
+        """The conversation this browser kept for `user` (never another user's): the chat,
+        its answers, the sources of the last one, and the follow-up context rebuilt. Entries
+        that are not answers (an older format, an edited storage) are left out."""
+        entries = saved.get(user) if isinstance(saved, dict) else None
+        answers = []
+        for entry in entries if isinstance(entries, list) else []:
+            try:
+                answers.append(Answer.from_dict(entry))
+            except (ValueError, TypeError):
+                continue
+        if not answers:
+            return {}
+        conversation = self.assistant.chat()
+        conversation.history = [Turn(a.question, a.standalone_question, a.text) for a in answers]
+        chat: list[dict[str, str]] = []
+        for a in answers:
+            chat.append({"role": "user", "content": render.chat_text(a.question)})
+            chat.append({"role": "assistant", "content": render.answer_markdown(a)})
+        return {
+            "chatbot": chat,
+            "answers": list(answers),
+            "conversation": conversation,
+            "sources": render.sources_html(answers[-1]),
+        }
+
+    def browser_storage(self) -> tuple[str, str]:
+        """(the storage key, the secret) of the conversations kept in the browser: the key names
+        this store (two stores served at one address keep apart), the secret is kept in the
+        store so kept conversations outlive a restart (a read-only store: until the restart)."""
+        store = Path(self.settings.store).expanduser().resolve()
+        key = "news-assistant-" + hashlib.sha256(str(store).encode()).hexdigest()[:12]
+        path = store / "web-secret"
+        try:
+            if not path.exists():
+                path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+                path.chmod(0o600)
+            return key, path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return key, secrets.token_urlsafe(24)
 
     def export(self, answers: list[Answer | None]) -> Parts:
         """The conversation as Markdown, for the browser to save as a file (`web.js`)."""

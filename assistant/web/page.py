@@ -34,7 +34,10 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
     with gr.Blocks(
         title="News assistant", analytics_enabled=False, delete_cache=(600, 3600)
     ) as demo:
+        storage_key, secret = app.browser_storage()
         ui = SimpleNamespace(
+            # the conversation kept in this browser across reloads: user name -> its answers
+            saved=gr.BrowserState({}, storage_key=storage_key, secret=secret),
             conversation=gr.State(None),
             answers=gr.State([]),
             report=gr.JSON(visible=False, label="report"),
@@ -62,10 +65,13 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
         _wire_library(app, ui)
         _wire_indexing(app, ui)
         demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # phone layout, links
-        demo.load(
-            **named(ui, app.on_load, (), ("status", "header", "source_filter", "sources")),
-            api_visibility="private",
-        )
+        loaded = ("status", "header", "source_filter", "sources", *RESTORED)
+
+        def on_load(saved: Any, request: gr.Request) -> Any:
+            parts = app.on_load() | app.restore(saved, user_of(request))
+            return tuple(parts.get(name, gr.skip()) for name in loaded)
+
+        demo.load(on_load, ui.saved, [getattr(ui, n) for n in loaded], api_visibility="private")
 
         def index_status() -> dict[str, Any]:
             """Articles, chunks, embedding model, sources, last sync and the answer mode."""
@@ -236,6 +242,21 @@ def named(
     }
 
 
+RESTORED = ("chatbot", "answers", "conversation")
+
+
+def user_of(request: gr.Request | None) -> str:
+    """The signed-in user's name ("" without a password): whose kept conversation it is."""
+    return str(getattr(request, "username", None) or "")
+
+
+def _remember(app: WebApp) -> Callable[..., Any]:
+    def remember(answers: Any, saved: Any, request: gr.Request) -> Any:
+        return app.remember(answers, saved, user_of(request))["saved"]
+
+    return remember
+
+
 ASKED = ("question", "chatbot", "conversation", "answers", "source_filter", "since", "until")
 ANSWERED = ("question", "chatbot", "sources", "filter_note", "conversation", "answers")
 
@@ -254,13 +275,20 @@ EXPORT_JS = """(markdown) => {
 def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
     # A question sent while the previous answer is still closing runs once that one has ended
     # (Gradio's default, "once", would drop it without a word).
+    remember: dict[str, Any] = {
+        "fn": _remember(app),
+        "inputs": [ui.answers, ui.saved],
+        "outputs": ui.saved,
+        "api_visibility": "private",
+        "show_progress": "hidden",
+    }
     for trigger in (ui.question.submit, ui.ask.click):
         trigger(
             **named(ui, app.respond, ASKED, ANSWERED),
             api_visibility="private",
             show_progress="hidden",
             trigger_mode="always_last",
-        )
+        ).then(**remember)
 
     respond = named(ui, app.respond, ASKED, ANSWERED)["fn"]
 
@@ -269,10 +297,12 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
 
     asked = [getattr(ui, name) for name in ASKED[1:]]
     answered = [getattr(ui, name) for name in ANSWERED]
-    ui.chatbot.example_select(respond_example, asked, answered, api_visibility="private")
+    ui.chatbot.example_select(respond_example, asked, answered, api_visibility="private").then(
+        **remember
+    )
     cleared = ("chatbot", "sources", "conversation", "answers", "filter_note")
     for trigger in (ui.new.click, ui.chatbot.clear):
-        trigger(**named(ui, app.new_chat, (), cleared), api_visibility="private")
+        trigger(**named(ui, app.new_chat, (), cleared), api_visibility="private").then(**remember)
     ui.export.click(
         **named(ui, app.export, ("answers",), ("exported",)), api_visibility="private"
     ).then(None, ui.exported, None, js=EXPORT_JS)
