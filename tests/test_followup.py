@@ -35,7 +35,31 @@ def test_possessive_pronoun_keeps_its_possessive():
 
 def test_reference_carries_the_previous_subject_as_keywords():
     history = [_turn("What happened at the Madrid summit?", "Leaders met in Madrid.")]
-    assert rewrite("Why was it held there?", history) == "Why was it held there? (Madrid)"
+    assert rewrite("Why was it held there?", history) == "Why was it held there? (Madrid summit)"
+
+
+def test_a_follow_up_naming_its_own_actor_carries_the_place_not_the_old_actor():
+    history = [_turn("Why did Japan attend the Madrid summit?", "Japan attended because ...")]
+    read = rewrite("What did South Korea's president do there?", history)
+    assert read == "What did South Korea's president do there? (Madrid attend)"
+    assert "Japan" not in read
+
+
+def test_a_follow_up_that_names_nothing_carries_the_topic():
+    history = [_turn("Who did the US kill in a drone strike in Kabul?", "The US killed a leader.")]
+    assert rewrite("What weapons were used?", history) == "What weapons were used? (US Kabul)"
+
+
+def test_a_question_for_the_news_in_general_stands_alone():
+    history = [_turn("Who is Australia's prime minister?", LIST_ANSWER)]
+    for question in ("What's new?", "What is the latest?", "Any news?", "What happened today?"):
+        assert rewrite(question, history) == question
+
+
+def test_names_of_places_and_bodies_are_not_taken_for_a_person():
+    answer = "The United States killed Osama Hamdan in a strike, officials said."
+    history = [_turn("Who did the US kill in Kabul?", answer)]
+    assert rewrite("Where was he hiding?", history) == "Where was Osama Hamdan hiding?"
 
 
 def test_a_question_that_stands_alone_is_kept():
