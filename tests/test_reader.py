@@ -4,6 +4,7 @@ missing or damaged model file."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -59,13 +60,78 @@ TRAIN = [
 ]
 
 
+# Web questions with the pages a search returned for them, as fetched (a byline, a caption and a
+# link line among the sentences); the last date asked is held out with every page it retrieved.
+WEB = [
+    {
+        "id": f"w{i}",
+        "asked_on": day,
+        "question": question,
+        "choices": [],
+        "answers": [answer],
+        "evidence": "",
+        "retrieved": [f"https://news.example/{i}"],
+    }
+    for i, (day, question, answer) in enumerate(
+        [
+            ("2023-03-02", "Which city hosted the spring kite festival?", "Trondheim"),
+            ("2023-03-02", "Which river flooded the old harbour district?", "Nidelva"),
+            ("2023-03-09", "Which orchestra opened the new concert hall?", "Bergen Philharmonic"),
+        ]
+    )
+]
+WEB_PAGES = [
+    {
+        "id": f"https://news.example/{i}",
+        "url": f"https://news.example/{i}",
+        "title": title,
+        "published": "2023/03/01",
+        "text": f"By Staff Reporter | March 1, 2023\n\n{body}\n\nPhoto: Jane Doe/Agency\n\n"
+        "Related: Sign up for our newsletter to get the day's stories.",
+    }
+    for i, (title, body) in enumerate(
+        [
+            (
+                "Kites over the fjord",
+                "The spring kite festival was held in Trondheim on Saturday. "
+                "Hundreds of families flew kites over the fjord all afternoon.",
+            ),
+            (
+                "Harbour flooded",
+                "The Nidelva burst its banks and flooded the old harbour district overnight. "
+                "Shop owners spent the morning clearing water from their cellars.",
+            ),
+            (
+                "A hall opens",
+                "The Bergen Philharmonic opened the new concert hall with a sold-out evening. "
+                "Critics praised the hall's warm acoustics.",
+            ),
+        ]
+    )
+]
+
+
 def _write_slice(work: Path) -> tuple[Path, Path]:
-    """The tiny slice's training questions and articles, as files in `work`."""
+    """The tiny slice's training questions and articles, and its web questions and pages, as
+    files in `work` (the web ones as `web-questions.jsonl` and `web-pages.jsonl.gz`)."""
     questions, articles = work / "questions.jsonl", work / "articles.jsonl"
     if not questions.exists():
         questions.write_text("".join(json.dumps(q) + "\n" for q in TRAIN), encoding="utf-8")
         articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
+        web = "".join(json.dumps(q) + "\n" for q in WEB)
+        (work / "web-questions.jsonl").write_text(web, encoding="utf-8")
+        with gzip.open(work / "web-pages.jsonl.gz", "wt", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(page) + "\n" for page in WEB_PAGES)
     return questions, articles
+
+
+def _web(work: Path) -> tuple[str, ...]:
+    return (
+        "--web-questions",
+        str(work / "web-questions.jsonl"),
+        "--web-pages",
+        str(work / "web-pages.jsonl.gz"),
+    )
 
 
 def _train_on_slice(work: Path, *extra: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
@@ -78,6 +144,7 @@ def _train_on_slice(work: Path, *extra: str) -> tuple[Path, subprocess.Completed
             *(sys.executable, "training/reader.py", "--questions", str(questions)),
             *("--articles", str(articles), "--out", str(out), "--curve", str(work / "curve.png")),
             *("--max-steps", "2", "--batch-size", "4", "--eval-weeks", "1", "--mined", "2"),
+            *_web(work),
             *extra,
         ],
         cwd=ROOT,
@@ -113,7 +180,12 @@ def test_training_runs_end_to_end_and_writes_model_curve_and_manifest(trained):
         "train": 2,
         "held_out": 2,
         "held_out_weeks": ["2022-06-17"],
+        "web_train": 2,
+        "web_held_out_weeks": ["2023-03-09"],
     }
+    # each learned web question: its answer sentence, and the page's byline, caption or link
+    # line among the negatives; the held-out date's question not learned from
+    assert manifest["pairs"]["web answer"] == 2 and manifest["pairs"]["web page"] >= 2
     assert all(len(entry["sha256"]) == 64 for entry in manifest["data"].values())
     assert manifest["pairs"]["answer"] == 2  # one evidence sentence of each names its answer
     assert manifest["int8_max_probability_drift"] < 0.05  # the shipped file scores as trained
@@ -164,6 +236,7 @@ def test_a_wrong_dev_store_is_named_before_training(tmp_path):
             *(sys.executable, "training/reader.py", "--questions", str(questions)),
             *("--articles", str(articles), "--out", str(tmp_path / "model")),
             *("--dev-store", str(tmp_path / "nowhere")),
+            *_web(tmp_path),
         ],
         cwd=ROOT,
         capture_output=True,

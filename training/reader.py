@@ -16,8 +16,13 @@ that BM25 ranks high for the question but that do not hold the answer, and evide
 of other questions of the same week, 0.0. Where the collection has articles from the days
 before a question was asked (the training weeks of 2022), the best one that names the answer
 gives pairs as the assistant meets them: its sentences naming the answer 1.0, its other
-sentences and the best sentences of other articles of those days 0.0. The last weeks of the training file are held out to
-draw the curve. Learned from `questions-train.jsonl` only: the dev questions are never read.
+sentences and the best sentences of other articles of those days 0.0. From
+`questions-train-web.jsonl` (`--no-web`: left out): its evidence pairs as above, and in the web
+pages a search engine returned for each question the best BM25 sentence naming the answer 1.0,
+the best ones that do not and other sentences of that page 0.0 (bylines, captions, credits and
+link lists among them); its last 8 dates asked and every page they retrieved are held out (the
+weeks `bench/web_heldout.py` indexes). The last weeks of `questions-train.jsonl` are held out to
+draw the curve. The dev questions are never read.
 `--listwise` also trains on each question's pairs as one ranked list (LambdaLoss, beside the
 pairs' cross-entropy); measured and not used for the shipped model (docs/evaluation.md).
 
@@ -562,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         "--curve", type=Path, default=ROOT / "docs" / "reader-training.png", help="curve PNG"
     )
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: off)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=5e-5)
@@ -582,9 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also train on each question's pairs as one ranked list (LambdaLoss)",
     )
     p.add_argument(
-        "--web",
-        action="store_true",
-        help="also learn from questions-train-web.jsonl: its evidence and the pages it retrieved",
+        "--no-web",
+        dest="web",
+        action="store_false",
+        help="leave out questions-train-web.jsonl (its evidence and the pages it retrieved)",
     )
     p.add_argument("--web-questions", type=Path, default=SHARED / "questions-train-web.jsonl")
     p.add_argument("--web-pages", type=Path, default=SHARED / "articles-web.jsonl.gz")
