@@ -28,7 +28,7 @@ from assistant.web.login_guard import (
     LoginLimits,
     client_key,
 )
-from tests.web_server import App, app_env, serving
+from tests.web_server import NEEDS_CHROMIUM, App, app_env, chromium, serving
 
 LIMITS = {
     "ASSISTANT_WEB__LOGIN_FREE_FAILURES": "2",
@@ -250,3 +250,38 @@ def test_the_guard_holds_back_refuses_and_logs_without_the_password(caplog):
     assert "failed sign-in from 198.51.100.7 as 'mallory': 3 in a row" in caplog.text
     assert [r.levelname for r in caplog.records if "locked" in r.message] == ["WARNING"]
     assert "guess-" not in caplog.text and "s3cret" not in caplog.text
+
+
+# -- the sign-in form in a real browser -------------------------------------------------------
+@pytest.fixture(scope="module")
+def locks_soon(tmp_path_factory) -> Iterator[App]:
+    """A page of its own that locks an address out after 2 failures: the browser signs in from
+    127.0.0.1, which the page above keeps for the right user."""
+    folder = tmp_path_factory.mktemp("login-form")
+    limits = {**LIMITS, "ASSISTANT_WEB__LOGIN_LOCKOUT_FAILURES": "2"}
+    with serving(folder, "--auth", "reader:s3cret", env=app_env(**limits)) as app:
+        yield app
+
+
+@pytest.mark.slow
+@NEEDS_CHROMIUM
+@pytest.mark.parametrize("size", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}])
+def test_a_locked_out_reader_is_told_why_and_for_how_long(locks_soon, size):
+    with chromium() as browser:
+        context = browser.new_context(viewport=size)
+        page = context.new_page()
+        page.goto(locks_soon.url)
+        page.wait_for_selector("input[type=password]", timeout=90_000)
+        for _ in range(3):  # two wrong passwords lock the address; the third is refused
+            page.request.post(
+                locks_soon.url + "login", form={"username": "reader", "password": "wrong"}
+            )
+        page.fill("input[type=text]", "reader")
+        page.fill("input[type=password]", "s3cret")  # the right one: still locked out
+        page.keyboard.press("Enter")
+        note = page.wait_for_selector("#na-login-note:not(:empty)", timeout=90_000)
+        said = note.inner_text()
+        assert said.startswith("Too many failed sign-ins from this address: try again in ")
+        assert 0 < int(re.search(r"in (\d+) s", said).group(1)) <= 600
+        assert page.locator("input[type=password]").count() == 1  # still the sign-in form
+        context.close()

@@ -17,8 +17,12 @@ count per /64, the block one host is given. Memory is bounded: idle addresses ar
 the table holds at most `max_addresses`. Failures are logged (address, user name, count; never
 the password) to `assistant.web.app`; a lockout once, as a warning.
 
-Not here: the password check itself, the other routes (Gradio refuses them without the sign-in
-cookie), and the sign-in form's text (Gradio's form shows nothing for a 429).
+`SignInNote` adds `login.js` to the page's HTML, so the sign-in form says why a locked-out
+sign-in was refused (Gradio's form shows nothing for a 429, and the page's own scripts load only
+after sign-in).
+
+Not here: the password check itself, and the other routes (Gradio refuses them without the
+sign-in cookie).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.middleware import Middleware
@@ -267,6 +273,46 @@ class LoginGuard:
         return False
 
 
+class SignInNote:
+    """ASGI middleware: `script` added before `</head>` of the page's HTML (a GET of the root),
+    asked for uncompressed; every other request passes untouched."""
+
+    def __init__(self, app: ASGIApp, script: str) -> None:
+        self.app = app
+        self.tag = f"<script>{script}</script>".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or _relative(scope) not in ("", "/"):
+            await self.app(scope, receive, send)
+            return
+        plain = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        start: dict[str, Any] = {}
+        parts: list[bytes] = []
+
+        async def added(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            parts.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(parts)
+            headers = [
+                (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
+            ]
+            html = any(k.lower() == b"content-type" and b"text/html" in v for k, v in headers)
+            if html and b"</head>" in body:
+                body = body.replace(b"</head>", self.tag + b"</head>", 1)
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app({**scope, "headers": plain}, receive, added)
+
+
 def middleware(web: WebSettings) -> list[Middleware]:
     """Gradio's `app_kwargs["middleware"]`: the guard with the `web.login_*` limits. Its log
     lines go to stderr when nothing else has configured logging."""
@@ -275,20 +321,27 @@ def middleware(web: WebSettings) -> list[Middleware]:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
-    return [Middleware(LoginGuard, limits=LoginLimits.from_settings(web))]
+    script = Path(__file__).with_name("login.js").read_text(encoding="utf-8")
+    return [
+        Middleware(LoginGuard, limits=LoginLimits.from_settings(web)),
+        Middleware(SignInNote, script=script),
+    ]
 
 
 def _failures(n: int) -> str:
     return f"{n} failure" if n == 1 else f"{n} failures"
 
 
+def _relative(scope: Scope) -> str:
+    """The request's path below the app's root path."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def _is_login(scope: Scope) -> bool:
     if scope["type"] != "http" or scope["method"] != "POST":
         return False
-    path, root = scope["path"], scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return path in LOGIN_PATHS
+    return _relative(scope) in LOGIN_PATHS
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -1,8 +1,8 @@
 """How the page looks: Gradio's theme with fonts it bundles, and the stylesheet `web.css`.
 
-Everything about the page's appearance is here, in `web.css` and in `web.js` (the phone layout's
-folded filters); the page requests nothing from
-other sites. Not here: what the page holds (`assistant.web.app`) or the HTML it shows
+Everything about the page's appearance is here, in `web.css`, in `web.js` (the phone layout's
+folded filters, citation links) and in `login.js` (the sign-in form's lockout message); the page
+requests nothing from other sites. Not here: what the page holds (`assistant.web.app`) or the HTML it shows
 (`assistant.web.render`, whose classes `web.css` styles).
 """
 
@@ -19,7 +19,8 @@ SCRIPT = Path(__file__).with_name("web.js")  # run once when the page loads (pho
 
 def launch_options() -> dict[str, Any]:
     """The `css` and `theme` arguments of `gr.Blocks.launch` (`web.js` runs on the page's load
-    event: see `assistant.web.page`)."""
+    event: see `assistant.web.page`; `login.js` is added to the sign-in page by
+    `assistant.web.login_guard`)."""
     return {"css": STYLESHEET.read_text(encoding="utf-8"), "theme": theme()}
 
 
