@@ -289,14 +289,16 @@ def test_upload_progress_moves_through_its_phases(page, tmp_path):
     page.get_by_role("tab", name="Add articles").click()
     page.evaluate(
         """() => {
-            window.__phases = [];
+            window.__steps = [];  // the step being done, each time it changes
+            window.__blank = 0;  // times the panel was empty once the run had started
             const seen = () => {
-                const text = document.querySelector("#na-report")?.parentElement?.innerText || "";
-                for (const word of ["Reading", "Embedding", "Writing", "keyword index"]) {
-                    if (text.includes(word) && !window.__phases.includes(word)) {
-                        window.__phases.push(word);
-                    }
+                const panel = document.querySelector("#na-report .prose");
+                const now = panel?.querySelector(".na-step-now")?.innerText || "";
+                const step = now.replace(/[0-9,]+\\/[0-9,]+/, "").trim();
+                if (step && window.__steps[window.__steps.length - 1] !== step) {
+                    window.__steps.push(step);
                 }
+                if (window.__steps.length && !(panel?.innerText || "").trim()) window.__blank++;
             };
             window.__watch = new MutationObserver(seen);
             window.__watch.observe(document.body, {subtree: true, childList: true,
@@ -304,11 +306,15 @@ def test_upload_progress_moves_through_its_phases(page, tmp_path):
         }"""
     )
     upload(page, big)
-    phases = page.evaluate("window.__watch.disconnect(), window.__phases")
-    assert "Embedding" in phases, phases
-    order = ["Reading", "Embedding", "Writing", "keyword index"]
-    assert phases == sorted(phases, key=order.index), phases
-    assert "added 1" in page.locator("#na-report").inner_text()
+    steps = page.evaluate("window.__watch.disconnect(), window.__steps")
+    names = ["Reading", "Embedding and writing chunks", "Updating the keyword index"]
+    found = [next(i for i, n in enumerate(names) if n in step) for step in steps]
+    assert found == sorted(found) and 1 in found, steps  # in order, as they were done
+    assert page.evaluate("window.__blank") == 0  # never blank while it moved
+    report = page.locator("#na-report").inner_text()
+    assert "added 1" in report
+    ticked = page.locator("#na-report .na-step-done").all_inner_texts()
+    assert [t.strip("✓ ") for t in ticked] == names  # every step named, the keyword index too
 
 
 @pytest.fixture

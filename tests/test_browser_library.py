@@ -4,7 +4,8 @@ passage and flashes it; "Read the whole article" opens the article in the Librar
 cited sentences marked; the library is searched and a row opens its article; an article is
 deleted after the reader confirms (and kept when they do not), the store checked; the same
 through the HTTP API (`/articles`, `/remove_articles`); the conversation exported as Markdown
-and kept across a reload (follow-ups go on from it) until "New chat".
+and kept across a reload (follow-ups go on from it) until "New chat"; a file over the upload
+limit refused before it is sent.
 
 Its own server on its own copy of the samples: the tests delete articles. Each test deletes a
 different one and asserts counts relative to what it found, so the order they run in does not
@@ -14,7 +15,9 @@ matter; the Madrid article, which the citation tests ask about, is never deleted
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from gradio_client import Client
@@ -245,3 +248,21 @@ def test_a_conversation_outlives_a_reload_and_new_chat_ends_it(page):
     page.reload()
     page.wait_for_selector("#na-sources .na-empty", timeout=TIMEOUT_MS)
     assert page.locator("#na-chat [data-testid='bot']").count() == 0
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent(page, tmp_path):
+    big = tmp_path / "whole-archive.txt"
+    with big.open("wb") as fh:  # 21 MB: the page's limit is 20 MB (web.max_upload_mb)
+        fh.truncate(21 * 1024 * 1024)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/upload" in r.url else None)
+    page.get_by_role("tab", name="Add articles").click()
+    page.locator("#na-upload input[type=file]").set_input_files(str(big))
+    note = page.wait_for_selector("#na-upload-note .na-upload-note:not(:empty)", timeout=TIMEOUT_MS)
+    assert note.inner_text() == (
+        "“whole-archive.txt” is 21.0 MB, more than the 20 MB an upload may be: not sent."
+    )
+    assert sent == []  # not a byte of it left the browser
+    folders = page.inner_text(".na-folders")
+    assert "articles/" in folders and "the uploaded files" in folders
+    assert str(Path(tempfile.gettempdir())) not in folders  # names, not the server's paths

@@ -467,6 +467,13 @@ class WebApp:
             yield end
             return
 
+    def progress(self, report: Report | None) -> Parts:
+        """The upload panel as a run moves (each streamed report); the last one, "done", is
+        left to `after_index`, which shows what the run did."""
+        if not report or report.get("phase") in (None, "done"):
+            return {}
+        return {"results": render.progress_html(report)}
+
     def after_index(self, report: Report, source_filter: list[str] | None) -> Parts:
         """The report, and what the index now holds; the upload box is emptied."""
         shown = {"results": render.report_html(report), "files": None}

@@ -187,6 +187,8 @@ def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
             file_types=ACCEPTED,
             elem_id="na-upload",
         )
+        # the per-file limit, for web.js to refuse a larger file before it is sent
+        gr.HTML(render.upload_limit_html(app.settings.web.max_upload_mb), elem_id="na-upload-note")
         with gr.Row(equal_height=True):
             ui.links = gr.Textbox(
                 label="Or add by link: RSS/Atom feeds or article pages, one per line",
@@ -388,6 +390,12 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
 
     one_writer = ONE_WRITER
     after = ("results", "status", "header", "source_filter", "files")
+    # each report streamed by a run redraws the panel with its steps (never blank meanwhile)
+    ui.report.change(
+        **named(ui, app.progress, ("report",), ("results",)),
+        api_visibility="private",
+        show_progress="hidden",
+    )
     for event in (
         ui.files.upload(
             upload,
@@ -395,24 +403,25 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
             ui.report,
             api_name="upload_articles",
             preprocess=False,  # keeps the browser's file names (sanitised in save_uploads)
-            show_progress_on=ui.results,
+            show_progress="hidden",  # the panel shows the run's steps itself (app.progress)
             **one_writer,
         ),
         ui.reindex.click(
-            reindex, None, ui.report, api_name="reindex", show_progress_on=ui.results, **one_writer
+            reindex, None, ui.report, api_name="reindex", show_progress="hidden", **one_writer
         ),
         ui.add_links.click(
             add_links,
             ui.links,
             ui.report,
             api_name="add_links",
-            show_progress_on=ui.results,
+            show_progress="hidden",
             **one_writer,
         ),
     ):
         event.success(
             **named(ui, app.after_index, ("report", "source_filter"), after),
             api_visibility="private",
+            show_progress="hidden",
         )
         # a sync stopped part-way may still have committed some articles
         event.failure(

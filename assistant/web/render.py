@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -493,6 +494,55 @@ def header_html(stats: Mapping[str, Any] | None) -> str:
     )
 
 
+_STEPS = (  # what a sync does, in order, as the upload panel names it
+    ("reading", "Reading"),
+    ("chunks", "Embedding and writing chunks"),
+    ("keyword index", "Updating the keyword index"),
+)
+_STEP_OF = {"reading": 0, "embedding": 1, "writing": 1, "removing": 1, "keyword index": 2}
+
+
+def progress_html(report: Mapping[str, Any]) -> str:
+    """An indexing run as it moves: every step named, those done ticked, the current one with
+    its count and a bar (or who the store is waiting for); never empty while it runs."""
+    phase = str(report.get("phase") or "")
+    done, total = int(report.get("done") or 0), int(report.get("total") or 0)
+    if phase == "waiting":
+        holder = esc(report.get("holder") or "another writer")
+        return (
+            f'<div class="na-progress"><p class="na-now">Waiting for {holder} to finish '
+            "writing the store …</p></div>"
+        )
+    at = _STEP_OF.get(phase, 0)
+    items = []
+    for i, (_, label) in enumerate(_STEPS):
+        if i < at:
+            items.append(f'<li class="na-step-done"><span class="na-icon">✓</span> {label}</li>')
+        elif i == at:
+            count = f" {done:,}/{total:,}" if total else ""
+            bar = f'<progress value="{done}" max="{total}"></progress>' if total else ""
+            unit = f" {esc(report.get('unit') or '')}" if total and i == 0 else ""
+            items.append(
+                f'<li class="na-step-now"><span class="na-icon">…</span> {label}{unit}{count}'
+                f"{bar}</li>"
+            )
+        else:
+            items.append(f'<li class="na-step-todo"><span class="na-icon">·</span> {label}</li>')
+    return f'<div class="na-progress"><ol>{"".join(items)}</ol></div>'
+
+
+def _steps_done(report: Mapping[str, Any]) -> str:
+    """The steps a finished run went through, ticked ("" when no sync ran)."""
+    if "added" not in report:
+        return ""
+    changed = any(report.get(k) for k in ("added", "updated", "removed"))
+    done = [_STEPS[0][1]] + ([_STEPS[1][1], _STEPS[2][1]] if changed else [])
+    items = "".join(
+        f'<li class="na-step-done"><span class="na-icon">✓</span> {d}</li>' for d in done
+    )
+    return f'<div class="na-progress"><ol>{items}</ol></div>'
+
+
 def report_html(report: Mapping[str, Any]) -> str:
     """What an upload or re-index did, file by file."""
     items = []
@@ -511,7 +561,7 @@ def report_html(report: Mapping[str, Any]) -> str:
     )
     summary = esc(report.get("summary", ""))
     return (
-        f'<div class="na-report"><p class="na-summary">{summary}</p>'
+        f'<div class="na-report">{_steps_done(report)}<p class="na-summary">{summary}</p>'
         f"<ul>{''.join(items)}{errors}</ul></div>"
     )
 
@@ -547,12 +597,18 @@ def searching_html(question: str) -> str:
     )
 
 
+def upload_limit_html(max_mb: float) -> str:
+    """The upload limit where `web.js` reads it (`data-bytes`), and where it says what it
+    refused before sending."""
+    limit = int(max_mb * 1024 * 1024)
+    return f'<p class="na-upload-note" data-bytes="{limit}" data-mb="{max_mb:g}"></p>'
+
+
 def folders_html(folders: Sequence[Any], uploads: Any) -> str:
-    """Which folders the Re-index button syncs."""
-    listed = "".join(f"<li><code>{esc(f)}</code></li>" for f in folders)
+    """Which folders the Re-index button syncs, by name (no server paths are shown)."""
+    listed = "".join(f"<li><code>{esc(Path(str(f)).name or f)}/</code></li>" for f in folders)
     return (
         '<div class="na-folders"><p><strong>Re-index</strong> brings the index in line with '
         "these folders: new and changed files are indexed, unchanged ones skipped, and articles "
-        f"whose files are gone removed.</p><ul>{listed}<li><code>{esc(uploads)}</code> "
-        "(uploads)</li></ul></div>"
+        f"whose files are gone removed.</p><ul>{listed}<li>the uploaded files</li></ul></div>"
     )

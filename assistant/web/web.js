@@ -37,6 +37,36 @@
       }
     }, true);
   }
+  // Uploads larger than the limit are refused here, before a byte is sent (the server checks
+  // again): the file chooser's choice and a drop on the upload box are both looked at.
+  if (!window.__naSizes) {
+    window.__naSizes = true;
+    const tooBig = (files) => {
+      const note = document.querySelector("#na-upload-note .na-upload-note");
+      const limit = Number(note?.dataset.bytes || 0);
+      if (!note || !limit) return false;
+      const big = [...(files || [])].filter((f) => f.size > limit);
+      note.textContent = big
+        .map((f) => `“${f.name}” is ${(f.size / 1048576).toFixed(1)} MB, more than the ` +
+                    `${note.dataset.mb} MB an upload may be: not sent.`)
+        .join(" ");
+      return big.length > 0;
+    };
+    const inUpload = (target) => target instanceof Element && target.closest("#na-upload");
+    document.addEventListener("change", (event) => {
+      const input = event.target;
+      if (inUpload(input) && input.type === "file" && tooBig(input.files)) {
+        event.stopImmediatePropagation();
+        input.value = "";
+      }
+    }, true);
+    document.addEventListener("drop", (event) => {
+      if (inUpload(event.target) && tooBig(event.dataTransfer?.files)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    }, true);
+  }
   // Phones: fold the filters away once the page is drawn (web.css puts them after the sources).
   if (!window.matchMedia("(max-width: 640px)").matches) return;
   let tries = 0;
