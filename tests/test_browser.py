@@ -342,6 +342,12 @@ def test_phone_layout_puts_the_question_first_and_sources_after_the_answer(phone
     assert answer["y"] < sources["y"] < filters["y"]
     assert sources["x"] >= 0 and sources["x"] + sources["width"] <= PHONE["width"]
     assert phone.locator("#na-sources mark").first.is_visible()
+    boxed = phone.evaluate(  # the sources scroll with the page, not in a box of their own
+        """() => [...document.querySelectorAll('#na-sources, #na-sources *')].filter(
+              e => e.scrollHeight > e.clientHeight + 1
+                   && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)).length"""
+    )
+    assert boxed == 0
     shot = Path(os.environ.get("NEWS_ASSISTANT_SCREENSHOT_PHONE", tmp_path / "phone.png"))
     phone.screenshot(path=str(shot), full_page=True)  # the answer, then its sources
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
