@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from index import ArticleIndex
+from index import ArticleIndex, write_fields_file
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,7 @@ def remove(index: ArticleIndex, ids: Sequence[str], uploads: Path | None = None)
         uploaded = upload_root is not None and upload_root in file.resolve().parents
         if uploaded and path not in left:
             file.unlink(missing_ok=True)
+            write_fields_file(file, "", "")  # the outlet and date it was uploaded with
             deleted.append(path)
         elif file.exists():
             kept.append(path)

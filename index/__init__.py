@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         StoreMismatchError,
     )
     from index.settings import IndexSettings
-    from index.sources.files import SUPPORTED_EXTENSIONS
+    from index.sources.files import SUPPORTED_EXTENSIONS, read_fields_file, write_fields_file
     from index.sources.watch import Watcher, nice_interval, parse_interval
     from index.store.records import ArticleRecord
     from index.text import Tokenizer, split_sentences
@@ -60,6 +60,8 @@ _HOME = {
     "StoreMismatchError": "index.errors",
     "ArticleRecord": "index.store.records",
     "SUPPORTED_EXTENSIONS": "index.sources.files",
+    "read_fields_file": "index.sources.files",
+    "write_fields_file": "index.sources.files",
     "Tokenizer": "index.text",
     "split_sentences": "index.text",
     "write_atomically": "index.atomic",
@@ -113,9 +115,11 @@ __all__ = [
     "nice_interval",
     "parse_interval",
     "ray_embedder",
+    "read_fields_file",
     "session_options",
     "split_sentences",
     "write_atomically",
+    "write_fields_file",
 ]
 
 

@@ -266,3 +266,51 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent(page, tmp_pat
     folders = page.inner_text(".na-folders")
     assert "articles/" in folders and "the uploaded files" in folders
     assert str(Path(tempfile.gettempdir())) not in folders  # names, not the server's paths
+
+
+def test_an_uploaded_articles_outlet_and_date_are_set_in_the_library(page, app, tmp_path):
+    from gradio_client import handle_file
+
+    name = f"ferry-{page.size}.txt"  # each size its own article
+    path = tmp_path / name
+    path.write_text(
+        f"Night ferry resumes ({page.size})\n\nThe night ferry between Bergen and Stavanger "
+        "resumed on Monday after a winter pause, the operator said.\n",
+        encoding="utf-8",
+    )
+    report = Client(app.url, verbose=False).predict(
+        [handle_file(str(path))], "Uploaded", "", api_name="/upload_articles"
+    )
+    assert report["added"] == 1, report
+    open_library(page)
+    page.fill("#na-lib-search textarea, #na-lib-search input", f"ferry {page.size}")
+    page.wait_for_function(
+        "document.querySelector('#na-lib-count')?.innerText.startsWith('1 of')",
+        timeout=TIMEOUT_MS,
+    )
+    page.click("[data-testid='cell-0-0']")
+    page.wait_for_selector("#na-edit input, #na-edit textarea", timeout=TIMEOUT_MS)
+    assert "Uploaded" in page.inner_text("#na-reader .na-meta")
+    page.locator("#na-edit textarea, #na-edit input").nth(0).fill("Coastal Courier")
+    page.locator("#na-edit textarea, #na-edit input").nth(1).fill("2022-03-14")
+    page.click("#na-save-fields")
+    page.wait_for_function(
+        "document.querySelector('#na-reader .na-meta')?.innerText.includes('Coastal Courier')",
+        timeout=TIMEOUT_MS,
+    )
+    assert "14 Mar 2022" in page.inner_text("#na-reader .na-meta")
+    assert "Saved." in page.inner_text("#na-removed")
+    found = Client(app.url, verbose=False).predict(f"ferry {page.size}", api_name="/articles")
+    assert [(a["source"], a["published"]) for a in found] == [("Coastal Courier", "2022-03-14")]
+    # a folder's article (not uploaded) has no such fields: its file is the reader's own
+    page.fill("#na-lib-search textarea, #na-lib-search input", "madrid")
+    page.wait_for_function(
+        "document.querySelector('#na-lib-count')?.innerText.includes('match “madrid”')",
+        timeout=TIMEOUT_MS,
+    )
+    page.click("[data-testid='cell-0-0']")
+    page.wait_for_function(
+        "document.querySelector('#na-reader .na-title')?.innerText.includes('Madrid')",
+        timeout=TIMEOUT_MS,
+    )
+    assert not page.locator("#na-edit").is_visible()

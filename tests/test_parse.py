@@ -649,3 +649,49 @@ def test_shared_realtimeqa_corpus_loads_without_errors(shared_articles: Path) ->
         first = json.loads(f.readline())
     assert (loaded[0].id, loaded[0].text) == (first["id"], first["text"].strip())
     assert loaded[0].title == "Squid game season 2"  # its own title is empty: the URL's words
+
+
+# -- fields files: the outlet and date an uploaded file lacks ---------------------------------
+def test_a_fields_file_gives_what_the_file_lacks_and_never_overrides_it(tmp_path):
+    from index import read_fields_file, write_fields_file
+
+    plain = tmp_path / "seals.txt"
+    plain.write_text("Seals return\n\nHarbour seals have returned to the fjord.\n")
+    marked = tmp_path / "kites.md"
+    marked.write_text("---\ntitle: Kites\nsource: Fjord Post\n---\n\nKites flew on Sunday.\n")
+    for path in (plain, marked):
+        write_fields_file(path, "Oslo Courier", "2022-05-01")
+    assert (tmp_path / ".seals.txt.fields.json").exists()  # hidden: never read as an article
+    assert [p.name for _, p in discover([tmp_path])[0]] == ["kites.md", "seals.txt"]
+    seals, kites = only_article(plain), only_article(marked)
+    assert (seals.source, seals.published) == ("Oslo Courier", "2022-05-01")
+    assert (kites.source, kites.published) == ("Fjord Post", "2022-05-01")  # its own outlet
+    assert read_fields_file(plain) == {"source": "Oslo Courier", "published": "2022-05-01"}
+    write_fields_file(plain, "", "")  # nothing to give: the file goes
+    assert read_fields_file(plain) == {} and only_article(plain).source == ""
+
+
+def test_a_broken_fields_file_is_an_error_naming_it(tmp_path):
+    plain = tmp_path / "seals.txt"
+    plain.write_text("Seals return\n\nHarbour seals have returned to the fjord.\n")
+    (tmp_path / ".seals.txt.fields.json").write_text("{not json")
+    [error] = parse(plain)
+    assert isinstance(error, FileError)
+    assert error.path.endswith(".seals.txt.fields.json") and "not JSON" in error.reason
+
+
+def test_an_edited_fields_file_updates_the_article_at_the_next_sync(tmp_path, open_index):
+    from index import write_fields_file
+
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    plain = folder / "seals.txt"
+    plain.write_text("Seals return\n\nHarbour seals have returned to the fjord.\n")
+    write_fields_file(plain, "Uploaded", "2022-05-01")
+    index = open_index()
+    assert index.sync([folder]).added == 1
+    write_fields_file(plain, "Oslo Courier", "2022-05-03")  # the text is unchanged
+    report = index.sync([folder])
+    assert report.updated == 1 and report.added == 0
+    [record] = index.records().values()
+    assert (record.source, record.published[:10]) == ("Oslo Courier", "2022-05-03")

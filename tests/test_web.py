@@ -5,6 +5,7 @@ store behind a password. Nothing is faked."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -171,6 +172,40 @@ def test_uploaded_article_is_searchable_at_once(uploader, tmp_path):
     assert answer["answered"]
     assert any("wildlife park in Bergen" in c["quote"] for c in answer["citations"])
     assert answer["citations"][0]["title"] == "Penguins settle in Oslo harbour"
+    # a .txt names no outlet and no date: it gets the form's, "Uploaded" and the upload day
+    assert answer["citations"][0]["source"] == "Uploaded"
+    assert answer["citations"][0]["published"] == dt.date.today().isoformat()
+
+
+@pytest.mark.slow
+def test_uploads_take_the_outlet_and_date_they_lack_from_the_form(uploader, tmp_path):
+    plain = write(
+        tmp_path,
+        "seals.txt",
+        "Seals return to the Oslofjord\n\nOSLO - Harbour seals have returned to the inner "
+        "Oslofjord for the first time in decades, counters from the Marine Institute said.\n",
+    )
+    marked = write(
+        tmp_path,
+        "kites.md",
+        "---\ntitle: Kites over Trondheim\nsource: Fjord Post\npublished: 2022-05-02\n---\n\n"
+        "The kite makers of Trondheim flew four hundred kites over the harbour on Sunday.\n",
+    )
+    report = uploader.predict(
+        [handle_file(str(plain)), handle_file(str(marked))],
+        "Oslo Courier",
+        "2022-05-01",
+        api_name="/upload_articles",
+    )
+    assert [f["status"] for f in report["files"]] == ["indexed", "indexed"], report
+    found = {a["title"]: a for a in uploader.predict("", api_name="/articles")}
+    seals, kites = found["Seals return to the Oslofjord"], found["Kites over Trondheim"]
+    assert (seals["source"], seals["published"]) == ("Oslo Courier", "2022-05-01")
+    assert (kites["source"], kites["published"]) == ("Fjord Post", "2022-05-02")  # its own
+    assert "Oslo Courier" in uploader.predict(api_name="/index_status")["sources"]
+    bad = uploader.predict([handle_file(str(plain))], "X", "May 1st", api_name="/upload_articles")
+    assert bad["summary"].startswith("Nothing was indexed: the upload date 'May 1st' is not")
+    assert "YYYY-MM-DD" in bad["summary"] and bad.get("added") is None
 
 
 LIGHTHOUSE = "Lighthouse keepers return\n\n" + " ".join(

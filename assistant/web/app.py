@@ -36,8 +36,15 @@ from assistant.assistant import Assistant, Conversation, clean_question, make_fi
 from assistant.errors import NewsAssistantError, QuestionError
 from assistant.types import Answer
 from assistant.web import render
-from assistant.web.uploads import Upload, discard, incoming_folder, save_uploads, settle
-from index import SyncProgress, SyncReport, Watcher
+from assistant.web.uploads import (
+    Upload,
+    discard,
+    incoming_folder,
+    save_uploads,
+    settle,
+    upload_fields,
+)
+from index import SyncProgress, SyncReport, Watcher, write_fields_file
 
 log = logging.getLogger("assistant.web")
 KEPT_ANSWERS = 50  # answers of a conversation the browser keeps across reloads
@@ -318,6 +325,7 @@ class WebApp:
                 "chosen": "",
                 "delete": gr.Button(interactive=False),
                 "removed": "",
+                "edit_row": gr.Row(visible=False),
             }
         latest = next((a for a in reversed(answers or []) if a is not None), None)
         cited = latest.citations if latest is not None else ()
@@ -326,7 +334,51 @@ class WebApp:
             "chosen": open_id,
             "delete": gr.Button(interactive=True),
             "removed": "",
+            # an uploaded article's outlet and date can be set here (the page keeps its file)
+            "edit_row": gr.Row(visible=self._uploaded(entry.path)),
+            "lib_outlet": entry.source,
+            "lib_date": entry.published,
         }
+
+    def _uploaded(self, path: str) -> bool:
+        return bool(path) and self.uploads.resolve() in Path(path).resolve().parents
+
+    def save_fields(
+        self,
+        chosen: str,
+        lib_outlet: str,
+        lib_date: str,
+        answers: list[Answer | None],
+        lib_search: str,
+        lib_sources: list[str] | None,
+    ) -> Parts:
+        """Set the outlet and date of the uploaded article in the reader (those its file does
+        not carry itself), index it again, and show it as it now is."""
+        entry = library.entry(self.index, chosen) if chosen else None
+        if entry is None or not self._uploaded(entry.path):
+            return {
+                "removed": render.note("Only an uploaded article's outlet and date are set here.")
+            }
+        try:
+            outlet, day = upload_fields(lib_outlet, lib_date or "", dt.date.today())
+            if not (lib_date or "").strip():
+                day = ""  # an empty date stays empty
+            write_fields_file(Path(entry.path), outlet, day)
+            self.index.sync([self.uploads], prune=False)
+        except NewsAssistantError as exc:
+            return {"removed": render.note(f"Not saved: {exc}")}
+        now = library.entry(self.index, chosen)
+        shown = self.read(chosen, answers)
+        said = "Saved."
+        if now is not None and (now.source != outlet or (day and now.published != day)):
+            said = (
+                "Saved, but the file names its own outlet or date, which come first: edit the "
+                "file to change them."
+            )
+        shown["removed"] = (
+            f'<div class="na-removed na-ok"><ul><li>{render.esc(said)}</li></ul></div>'
+        )
+        return shown | self.library(lib_search, lib_sources) | self.refresh()
 
     def delete(
         self,
@@ -355,8 +407,16 @@ class WebApp:
         )
 
     # -- indexing -----------------------------------------------------------------------------
-    def upload(self, files: list[Any] | None, progress: Any = None) -> Iterator[Report]:
-        """Save uploaded files under <store>/uploads (safe names, limits) and index them.
+    def upload(
+        self,
+        files: list[Any] | None,
+        progress: Any = None,
+        source: str | None = "Uploaded",
+        published: str | None = "",
+    ) -> Iterator[Report]:
+        """Save uploaded files under <store>/uploads (safe names, limits) and index them; the
+        articles that carry no outlet or date of their own get `source` and `published`
+        (YYYY-MM-DD; empty: the day of the upload).
 
         Yields the report as the sync moves (`phase`: reading, embedding, writing, keyword
         index, done, with `done`/`total` and `unit`), the last one complete. The browser's
@@ -364,7 +424,13 @@ class WebApp:
         """
         limit = int(self.settings.web.max_upload_mb * 1024 * 1024)
         try:
-            uploads = save_uploads(files or [], self.uploads, limit)
+            outlet, day = upload_fields(source, published, dt.date.today())
+        except NewsAssistantError as exc:
+            discard(files or [], self.incoming)
+            yield _report([], None, f"Nothing was indexed: {exc}.")
+            return
+        try:
+            uploads = save_uploads(files or [], self.uploads, limit, outlet, day)
         finally:
             discard(files or [], self.incoming)
         saved = [u.path for u in uploads if u.path is not None]

@@ -170,6 +170,10 @@ def _library_columns(ui: SimpleNamespace) -> None:
         )
     with gr.Column(scale=2, min_width=340):
         ui.reader = gr.HTML(render.reader_placeholder(), elem_id="na-reader", max_height=680)
+        with gr.Row(visible=False, equal_height=True, elem_id="na-edit") as ui.edit_row:
+            ui.lib_outlet = gr.Textbox(label="Outlet", max_lines=1, scale=2)
+            ui.lib_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", max_lines=1, scale=2)
+            ui.save_fields = gr.Button("Save", scale=1, min_width=80, elem_id="na-save-fields")
         ui.delete = gr.Button(
             "Delete this article", variant="stop", interactive=False, elem_id="na-delete"
         )
@@ -181,6 +185,20 @@ def _library_columns(ui: SimpleNamespace) -> None:
 def _articles_column(app: WebApp, ui: SimpleNamespace) -> None:
     limit = f"up to {app.settings.web.max_upload_mb:g} MB each"
     with gr.Column(scale=3):
+        with gr.Row(equal_height=True):  # for the articles that carry none of their own
+            ui.upload_source = gr.Textbox(
+                "Uploaded",
+                label="Outlet of uploads that name none",
+                max_lines=1,
+                elem_id="na-upload-source",
+            )
+            ui.upload_date = gr.Textbox(
+                "",
+                label="Date of uploads that carry none",
+                placeholder="YYYY-MM-DD (empty: the day of the upload)",
+                max_lines=1,
+                elem_id="na-upload-date",
+            )
         ui.files = gr.File(
             label=f"Add articles: {' '.join(ACCEPTED)} ({limit})",
             file_count="multiple",
@@ -319,7 +337,7 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
 
 
 LISTED = ("library", "listed", "lib_count", "lib_sources")
-READ = ("reader", "chosen", "delete", "removed")
+READ = ("reader", "chosen", "delete", "removed", "edit_row", "lib_outlet", "lib_date")
 # One sync or removal at a time (the store has one writer); questions keep their own queue.
 ONE_WRITER: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index"}
 CONFIRM_DELETE = """(chosen, ...rest) => {
@@ -340,7 +358,7 @@ def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:
 
     def open_row(library: Any, listed: list[str], answers: Any, evt: gr.SelectData) -> Any:
         parts = app.open_row(library, listed, answers, evt)
-        return tuple(parts[name] for name in READ)
+        return tuple(parts.get(name, gr.skip()) for name in READ)
 
     ui.library.select(
         open_row,
@@ -357,6 +375,16 @@ def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:
         js="(open_id, answers) => [window.naOpen || '', answers]",
         api_visibility="private",
         show_progress="hidden",  # the tabs are an output: no spinner over the whole page
+    )
+    ui.save_fields.click(
+        **named(
+            ui,
+            app.save_fields,
+            ("chosen", "lib_outlet", "lib_date", "answers", "lib_search", "lib_sources"),
+            (*READ, *LISTED, "status", "header"),
+        ),
+        api_visibility="private",
+        **ONE_WRITER,
     )
     removed = (
         "removed",
@@ -379,8 +407,13 @@ def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:
 def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     # Gradio finds its progress tracker by a gr.Progress() default, one per function.
     # Both stream their report as the sync moves (programs see each phase) and move the bar.
-    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
-        yield from app.upload(files, progress)
+    def upload(
+        files: list[Any] | None,
+        source: str = "Uploaded",
+        published: str = "",
+        progress: Any = gr.Progress(),  # noqa: B008
+    ) -> Iterator[Report]:
+        yield from app.upload(files, progress, source, published)
 
     def reindex(progress: Any = gr.Progress()) -> Iterator[Report]:  # noqa: B008
         yield from app.reindex(progress)
@@ -399,7 +432,7 @@ def _wire_indexing(app: WebApp, ui: SimpleNamespace) -> None:
     for event in (
         ui.files.upload(
             upload,
-            ui.files,
+            [ui.files, ui.upload_source, ui.upload_date],
             ui.report,
             api_name="upload_articles",
             preprocess=False,  # keeps the browser's file names (sanitised in save_uploads)

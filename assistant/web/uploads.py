@@ -12,6 +12,7 @@ the report's HTML (`assistant.web.app`, `assistant.web.render`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import time
@@ -21,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from assistant.errors import NewsAssistantError
-from index import SUPPORTED_EXTENSIONS, SyncReport, write_atomically
+from assistant.errors import NewsAssistantError, QuestionError
+from index import SUPPORTED_EXTENSIONS, SyncReport, write_atomically, write_fields_file
 
 ACCEPTED = sorted(SUPPORTED_EXTENSIONS)
 INCOMING = ".incoming"  # under the store: where Gradio writes uploads before the handler runs
@@ -61,18 +62,45 @@ def safe_name(name: str) -> str:
     return f"{stem}.{ext.lower()}" if ext else stem
 
 
-def save_uploads(files: Sequence[Any], folder: Path, limit: int) -> list[Upload]:
+def save_uploads(
+    files: Sequence[Any], folder: Path, limit: int, source: str = "", published: str = ""
+) -> list[Upload]:
     """Copy acceptable uploads into `folder`: one `Upload` per file, in order.
 
     `files` are Gradio file payloads (dicts with the cached `path` and the `orig_name` the
-    browser sent) or plain paths; `limit` is the largest size accepted, in bytes.
+    browser sent) or plain paths; `limit` is the largest size accepted, in bytes. `source` and
+    `published` (YYYY-MM-DD) are given to the articles of each saved file that lack an outlet or
+    a date of their own (its fields file, `index.write_fields_file`).
     """
     uploads: list[Upload] = []
     for item in files:
         temp = Path(item["path"] if isinstance(item, dict) else str(item))
         given = str((item.get("orig_name") if isinstance(item, dict) else None) or temp.name)
-        uploads.append(_save(temp, given, folder, limit, {u.path.name for u in uploads if u.path}))
+        upload = _save(temp, given, folder, limit, {u.path.name for u in uploads if u.path})
+        if upload.path is not None:
+            write_fields_file(upload.path, source, published)
+        uploads.append(upload)
     return uploads
+
+
+def upload_fields(source: str | None, published: str | None, today: dt.date) -> tuple[str, str]:
+    """The outlet and date uploads get where they carry none: as the reader gave them (an empty
+    date is the day of the upload), or QuestionError naming what to fix."""
+    outlet = " ".join((source or "").split())
+    if len(outlet) > 100:
+        raise QuestionError(f"the outlet {outlet[:40]!r}… is longer than 100 characters")
+    day = (published or "").strip()
+    if not day:
+        return outlet, today.isoformat()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            raise ValueError(day)
+        return outlet, dt.date.fromisoformat(day).isoformat()
+    except ValueError:
+        raise QuestionError(
+            f"the upload date {day[:40]!r} is not a date: use YYYY-MM-DD, or leave it empty "
+            "for today"
+        ) from None
 
 
 def _save(temp: Path, given: str, folder: Path, limit: int, taken: set[str]) -> Upload:
@@ -152,6 +180,7 @@ def settle(
             settled[key] = replace(upload, reason="indexed, but skipped " + "; ".join(reasons))
             continue
         Path(key).unlink(missing_ok=True)
+        write_fields_file(Path(key), "", "")  # and its outlet and date with it
         status: Status = "failed" if key in problems else "duplicate"
         settled[key] = replace(upload, status=status, reason="; ".join(reasons), path=None)
     out = [settled.get(str(u.path.resolve()), u) if u.path is not None else u for u in uploads]

@@ -119,6 +119,13 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+def with_defaults(record: Record, defaults: Mapping[str, str]) -> Record:
+    """`record` with the fields of `defaults` (by canonical name: "source", "published") that it
+    lacks under every alias; what the record gives itself is kept."""
+    missing = {k: v for k, v in defaults.items() if v and _pick(record.fields, k) is None}
+    return replace(record, fields={**record.fields, **missing}) if missing else record
+
+
 def to_article(record: Record, fallback_id: str, path: str) -> Article:
     """Build the article of `record`; raise `RecordError` saying why it is unusable.
 

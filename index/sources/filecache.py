@@ -18,18 +18,26 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from index.atomic import write_atomically
+from index.sources.files import fields_file
 from index.store.records import ArticleRecord
 
 _FORMAT = 1
 
 
 def signature(path: Path) -> list[int] | None:
-    """Size, modification and change times (ns) and inode of `path`; None if it cannot be read."""
+    """Size, modification and change times (ns) and inode of `path`, and the same of its
+    fields file when it has one (a changed outlet or date is a changed file); None if it
+    cannot be read."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    sig = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+    try:
+        beside = fields_file(path).stat()
+    except OSError:
+        return sig
+    return [*sig, beside.st_size, beside.st_mtime_ns, beside.st_ctime_ns, beside.st_ino]
 
 
 class FileCache:

@@ -9,12 +9,13 @@ knows about chunks or the store.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from index.sources.fields import Record, RecordError, content_hash, to_article
+from index.sources.fields import Record, RecordError, content_hash, to_article, with_defaults
 from index.sources.formats import (
     Item,
     binary_reason,
@@ -28,7 +29,15 @@ from index.sources.formats import (
 )
 from index.types import Article, FileError
 
-__all__ = ["SUPPORTED_EXTENSIONS", "content_hash", "discover", "parse_file"]
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "content_hash",
+    "discover",
+    "fields_file",
+    "parse_file",
+    "read_fields_file",
+    "write_fields_file",
+]
 
 _TEXT_READERS: dict[str, Callable[[str, str], Iterator[Item]]] = {
     ".txt": read_txt,
@@ -159,11 +168,57 @@ def parse_file(path: Path, root: Path, max_bytes: int) -> Iterator[Article | Fil
         return
     base_id = _relative_id(path, root)
     real = str(path.resolve())
+    try:
+        defaults = read_fields_file(path)
+    except ValueError as err:
+        yield FileError(str(fields_file(path)), str(err))
+        return
     for item in _records(path, ext, max_bytes):
         if isinstance(item, FileError):
             yield item
         else:
-            yield _article(item, base_id, real, where)
+            yield _article(with_defaults(item, defaults), base_id, real, where)
+
+
+FIELDS_NAMES = ("source", "published")  # what a fields file may give
+
+
+def fields_file(path: Path) -> Path:
+    """The hidden file beside an article file giving its articles the outlet and date they lack
+    (`{"source": "...", "published": "YYYY-MM-DD"}`; the page writes one for each upload)."""
+    return path.with_name(f".{path.name}.fields.json")
+
+
+def read_fields_file(path: Path) -> dict[str, str]:
+    """The outlet and date `fields_file(path)` gives ({} when there is none); ValueError saying
+    what is wrong with it otherwise."""
+    beside = fields_file(path)
+    try:
+        raw = beside.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as err:
+        raise ValueError(f"cannot read it ({err.strerror or err})") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not JSON ({err.msg} at line {err.lineno}); fix or delete it") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected an object with source and published; fix or delete it")
+    return {k: str(v).strip() for k, v in data.items() if k in FIELDS_NAMES and v}
+
+
+def write_fields_file(path: Path, source: str, published: str) -> None:
+    """Give the articles of `path` this outlet and date where they lack one (see `fields_file`);
+    empty values remove the file's entry."""
+    from index.atomic import write_atomically
+
+    beside = fields_file(path)
+    data = {k: v for k, v in (("source", source.strip()), ("published", published.strip())) if v}
+    if not data:
+        beside.unlink(missing_ok=True)
+        return
+    write_atomically(beside, (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _records(path: Path, ext: str, max_bytes: int) -> Iterator[Item]:
