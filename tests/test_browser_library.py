@@ -222,6 +222,15 @@ def test_the_conversation_is_exported_as_markdown_with_its_sources(page, tmp_pat
     assert f"1. **{MADRID_TITLE}** — Sample Wire, 30 Jun 2022. <https://example.org/" in first
     assert "\n   > " in first  # each source with the sentence it quotes
     assert "<" not in first.split("Sources:")[0]  # the answer as text: no page markup
+    # one answer alone: its footer's "export" link
+    shown = page.inner_text("#na-sources .na-for")
+    with page.expect_download(timeout=TIMEOUT_MS) as waiting:
+        page.locator("#na-chat a.na-export-one").first.click()
+    alone = tmp_path / "one.md"
+    waiting.value.save_as(alone)
+    one = alone.read_text(encoding="utf-8")
+    assert one.count("## ") == 1 and f"## {MADRID}" in one and "Sources:" in one
+    assert page.inner_text("#na-sources .na-for") == shown  # the sources panel stayed
 
 
 def stored_after(page, action) -> None:

@@ -261,10 +261,14 @@ class WebApp:
         except OSError:
             return key, secrets.token_urlsafe(24)
 
-    def export(self, answers: list[Answer | None]) -> Parts:
-        """The conversation as Markdown, for the browser to save as a file (`web.js`)."""
+    def export(self, answers: list[Answer | None], export_key: str = "") -> Parts:
+        """The conversation as Markdown, for the browser to save as a file (`web.js`); with an
+        answer's key (`render.answer_key`, its footer's "export" link), that answer alone."""
         day = dt.date.today().isoformat()
-        return {"exported": render.conversation_markdown(answers or [], day)}
+        chosen = list(answers or [])
+        if export_key:
+            chosen = [a for a in chosen if a is not None and render.answer_key(a) == export_key]
+        return {"exported": render.conversation_markdown(chosen, day)}
 
     def show_selected(
         self, history: list[Any], answers: list[Answer | None], evt: gr.SelectData

@@ -48,6 +48,9 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
             open_article=gr.Button(visible="hidden", elem_id="na-open-article"),
             # the conversation as Markdown, saved by the browser (EXPORT_JS): no file route
             exported=gr.Textbox(visible="hidden", elem_id="na-exported"),
+            # an answer's "export" link (web.js): its key in export_key, then this pressed
+            export_key=gr.Textbox(visible="hidden", elem_id="na-export-key"),
+            export_one=gr.Button(visible="hidden", elem_id="na-export-one"),
         )
         if sign_out:
             gr.Button("Sign out", link="/logout", size="sm", elem_id="na-sign-out")
@@ -325,6 +328,11 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
         trigger(**named(ui, app.new_chat, (), cleared), api_visibility="private").then(**remember)
     ui.export.click(
         **named(ui, app.export, ("answers",), ("exported",)), api_visibility="private"
+    ).then(None, ui.exported, None, js=EXPORT_JS)
+    ui.export_one.click(
+        **named(ui, app.export, ("answers", "export_key"), ("exported",)),
+        js="(answers, key) => [answers, window.naExportKey || '']",
+        api_visibility="private",
     ).then(None, ui.exported, None, js=EXPORT_JS)
     ui.chatbot.select(
         app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"

@@ -125,6 +125,7 @@ def _footer(answer: Answer) -> str:
     bits = [count_line(answer.citations) or "no sources"]
     bits.append(f"written by {chat_text(answer.model)}" if answer.model else "quoted verbatim")
     bits.append(f"{answer.seconds:.1f} s")
+    bits.append(f'<a class="na-export-one" href="#na-export-{answer_key(answer)}">export</a>')
     footer = "<sub>" + " · ".join(bits) + "</sub>"
     if answer.standalone_question and answer.standalone_question != answer.question:
         footer += (

@@ -2,7 +2,7 @@
   // Citation markers [n] in an answer: bring that answer's sources back (a click on a message
   // selects it), then scroll to passage n and flash it. "Read the whole article" on a source
   // card: open the article in the Library tab (its id in window.naOpen, then the hidden
-  // #na-open-article button pressed).
+  // #na-open-article button pressed). An answer's "export" link: that answer as Markdown.
   if (!window.__naLinks) {
     window.__naLinks = true;
     const flash = (key, n, tries) => {
@@ -25,6 +25,17 @@
         event.preventDefault(); // the message's own click (selecting it) still happens
         const [, key, n] = (cite.getAttribute("href") || "").match(/^#na-cite-(\w+)-(\d+)$/) || [];
         if (key) flash(key, n, 0);
+        return;
+      }
+      const one = target && target.closest("a.na-export-one");
+      if (one) {
+        event.preventDefault();
+        event.stopPropagation();  // not a click on the message: its sources stay as they are
+        const [, key] = (one.getAttribute("href") || "").match(/^#na-export-(\w+)$/) || [];
+        const button = document.querySelector("#na-export-one");
+        if (!key || !button) return;
+        window.naExportKey = key;
+        button.click();
         return;
       }
       const read = target && target.closest("a.na-read");
