@@ -323,3 +323,22 @@ def test_an_uploaded_articles_outlet_and_date_are_set_in_the_library(page, app, 
         timeout=TIMEOUT_MS,
     )
     assert not page.locator("#na-edit").is_visible()
+
+
+def test_the_date_filters_are_picked_on_a_calendar(page):
+    if page.size == "phone":  # folded away on a phone: opened on demand
+        page.locator("#na-filters .label-wrap").click()
+    since = page.locator("#na-since input.na-calendar")
+    since.wait_for(timeout=TIMEOUT_MS)
+    since.fill("2022-07-01")  # as the browser's date picker sets it
+    assert page.input_value("#na-since textarea") == "2022-07-01"
+    page.locator("#na-until input.na-calendar").fill("2022-06-01")
+    assert page.input_value("#na-until textarea") == "2022-06-01"
+    page.wait_for_function(  # an inverted range is said at once, as for typed dates
+        "document.querySelector('#na-filter-note')?.innerText.includes('2022-07-01')",
+        timeout=TIMEOUT_MS,
+    )
+    page.fill("#na-until textarea", "")  # typing still works
+    ask(page, "What did the Webb telescope find on WASP-96 b?")
+    dates = page.locator("#na-sources .na-meta").all_inner_texts()
+    assert dates and all("Jul 2022" in d for d in dates), dates  # nothing before July

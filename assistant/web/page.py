@@ -338,9 +338,10 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
         app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"
     )
     for box in (ui.since, ui.until):
-        box.blur(
+        box.blur(  # the last one left is checked even while an earlier check runs
             **named(ui, app.check_dates, ("since", "until"), ("filter_note",)),
             api_visibility="private",
+            trigger_mode="always_last",
         )
 
 

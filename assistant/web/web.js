@@ -78,6 +78,35 @@
       }
     }, true);
   }
+  // Date filters: a calendar beside each box (the browser's own date picker); what it picks is
+  // written into the box as YYYY-MM-DD, as if typed, and typing still works.
+  const calendars = () => {
+    for (const id of ["#na-since", "#na-until"]) {
+      const box = document.querySelector(`${id} textarea`);
+      if (!box || box.parentElement.querySelector(".na-calendar")) continue;
+      const picker = document.createElement("input");
+      picker.type = "date";
+      picker.className = "na-calendar";
+      picker.title = "Pick a date";
+      picker.setAttribute("aria-label", "Pick a date");
+      picker.addEventListener("change", () => {
+        box.focus();
+        box.value = picker.value;  // an InputEvent, as typing makes: the page reads it
+        box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
+        box.blur();  // the filter note checks the dates when a box is left
+      });
+      box.addEventListener("input", () => {
+        if (/^\d{4}-\d{2}-\d{2}$/.test(box.value)) picker.value = box.value;
+      });
+      box.parentElement.classList.add("na-has-calendar");
+      box.parentElement.appendChild(picker);
+    }
+  };
+  if (!window.__naCalendars) {  // boxes drawn later (folded filters opened) get one too
+    window.__naCalendars = new MutationObserver(calendars);
+    window.__naCalendars.observe(document.body, { childList: true, subtree: true });
+  }
+  calendars();
   // Phones: fold the filters away once the page is drawn (web.css puts them after the sources).
   if (!window.matchMedia("(max-width: 640px)").matches) return;
   let tries = 0;
