@@ -328,8 +328,9 @@ def test_an_uploaded_articles_outlet_and_date_are_set_in_the_library(page, app, 
 def test_the_date_filters_are_picked_on_a_calendar(page):
     if page.size == "phone":  # folded away on a phone: opened on demand
         page.locator("#na-filters .label-wrap").click()
+    page.locator("#na-since .na-calendar-button").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("#na-until .na-calendar-button").is_visible()
     since = page.locator("#na-since input.na-calendar")
-    since.wait_for(timeout=TIMEOUT_MS)
     since.fill("2022-07-01")  # as the browser's date picker sets it
     assert page.input_value("#na-since textarea") == "2022-07-01"
     page.locator("#na-until input.na-calendar").fill("2022-06-01")

@@ -84,22 +84,34 @@
     for (const id of ["#na-since", "#na-until"]) {
       const box = document.querySelector(`${id} textarea`);
       if (!box || box.parentElement.querySelector(".na-calendar")) continue;
-      const picker = document.createElement("input");
+      const picker = document.createElement("input");  // the browser's date picker
       picker.type = "date";
       picker.className = "na-calendar";
-      picker.title = "Pick a date";
-      picker.setAttribute("aria-label", "Pick a date");
+      picker.tabIndex = -1;
+      picker.setAttribute("aria-hidden", "true");
+      const open = document.createElement("button");
+      open.type = "button";
+      open.className = "na-calendar-button";
+      open.title = "Pick a date";
+      open.setAttribute("aria-label", "Pick a date");
+      open.innerHTML =  // a calendar, drawn (no emoji font is needed)
+        '<svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" ' +
+        'stroke-width="2"><rect x="3" y="5" width="18" height="16" rx="2"/>' +
+        '<line x1="3" y1="10" x2="21" y2="10"/><line x1="8" y1="3" x2="8" y2="7"/>' +
+        '<line x1="16" y1="3" x2="16" y2="7"/></svg>';
+      open.addEventListener("click", (event) => {
+        event.preventDefault();
+        if (/^\d{4}-\d{2}-\d{2}$/.test(box.value)) picker.value = box.value;
+        try { picker.showPicker(); } catch { picker.focus(); picker.click(); }
+      });
       picker.addEventListener("change", () => {
         box.focus();
         box.value = picker.value;  // an InputEvent, as typing makes: the page reads it
         box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
         box.blur();  // the filter note checks the dates when a box is left
       });
-      box.addEventListener("input", () => {
-        if (/^\d{4}-\d{2}-\d{2}$/.test(box.value)) picker.value = box.value;
-      });
       box.parentElement.classList.add("na-has-calendar");
-      box.parentElement.appendChild(picker);
+      box.parentElement.append(picker, open);
     }
   };
   if (!window.__naCalendars) {  // boxes drawn later (folded filters opened) get one too
