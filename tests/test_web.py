@@ -517,6 +517,13 @@ def test_sources_are_one_card_per_article_in_plain_text_linking_only_the_article
     )
 
 
+def test_the_bubble_says_what_is_done_before_the_first_words():
+    from assistant.web.render import streaming_markdown
+
+    assert streaming_markdown("") == '<span class="na-working">Reading the articles …</span> ▍'
+    assert streaming_markdown("Leaders met <b>") == "Leaders met &lt;b&gt; ▍"
+
+
 def test_citation_markers_lead_to_their_own_answers_passages():
     from assistant.types import Answer, AnswerSentence
     from assistant.web.render import answer_key, answer_markdown, sources_html

@@ -75,7 +75,10 @@ def nice_time(iso: str) -> str:
 
 # -- the chat bubble ----------------------------------------------------------------------------
 def streaming_markdown(text: str) -> str:
-    """The answer as it arrives, with a cursor."""
+    """The answer as it arrives, with a cursor; before its first words, what is being done (an
+    extractive answer's sentences are chosen together, so they arrive at once)."""
+    if not text:
+        return '<span class="na-working">Reading the articles …</span> ▍'
     return chat_text(text) + " ▍"
 
 
