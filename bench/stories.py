@@ -1,0 +1,205 @@
+"""Stories measured on the weekly news quiz: how ways of grouping a week's articles into stories,
+and of ranking the stories, cover the quiz's questions (issue "Stories").
+
+For each dev week, the articles published in the 7 days up to the quiz day are grouped into
+stories; the 10 best-ranked stories are the brief. Coverage at 10 is the share of the week's
+questions (those with gold articles) whose gold article is among the brief's articles; kept
+apart is the share of pairs of gold articles of different questions, both in the week, that
+sit in different stories (so merging everything cannot buy coverage). An article is the mean of
+its stored chunk vectors (the store's own embedder), unit length.
+
+    .venv/bin/python bench/stories.py --store STORE       # STORE: the whole corpus indexed
+
+Not here: stories in the product (none yet); this only measures ways to make them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index import ArticleIndex, IndexSettings  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data" / "realtimeqa"
+DAYS = 7
+TOP = 10
+
+
+def article_vectors(index: ArticleIndex) -> dict[str, np.ndarray]:
+    """Each stored article's mean chunk vector, unit length."""
+    chunks = index.raw_collections()["chunks"]
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = defaultdict(int)
+    offset, step = 0, 5000
+    while True:
+        got = chunks.get(include=["embeddings", "metadatas"], limit=step, offset=offset)
+        if not got["ids"]:
+            break
+        for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+            article = meta["article_id"]
+            v = np.asarray(vector, dtype=np.float32)
+            sums[article] = sums[article] + v if article in sums else v
+            counts[article] += 1
+        offset += step
+    out = {}
+    for article, total in sums.items():
+        mean = total / counts[article]
+        out[article] = mean / (np.linalg.norm(mean) or 1.0)
+    return out
+
+
+def single_link(vectors: np.ndarray, threshold: float) -> list[int]:
+    """Stories as connected groups of articles whose cosine is at least `threshold`."""
+    n = len(vectors)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sims = vectors @ vectors.T
+    for i in range(n):
+        for j in np.nonzero(sims[i, i + 1 :] >= threshold)[0]:
+            parent[root(i)] = root(i + 1 + int(j))
+    return [root(i) for i in range(n)]
+
+
+def average_link(vectors: np.ndarray, threshold: float) -> list[int]:
+    """Stories from average-linkage clustering cut where the mean cosine falls below it."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if len(vectors) < 2:
+        return [0] * len(vectors)
+    tree = linkage(vectors, method="average", metric="cosine")
+    return [int(c) for c in fcluster(tree, t=1 - threshold, criterion="distance")]
+
+
+def centroid_online(vectors: np.ndarray, threshold: float, order: list[int]) -> list[int]:
+    """Articles in date order; each joins the story whose centroid is closest, at least
+    `threshold`, else starts one (as a sync would assign them)."""
+    labels = [-1] * len(vectors)
+    sums: list[np.ndarray] = []
+    for i in order:
+        best, score = -1, threshold
+        for s, total in enumerate(sums):
+            cos = float(vectors[i] @ (total / (np.linalg.norm(total) or 1.0)))
+            if cos >= score:
+                best, score = s, cos
+        if best < 0:
+            sums.append(vectors[i].copy())
+            best = len(sums) - 1
+        else:
+            sums[best] = sums[best] + vectors[i]
+        labels[i] = best
+    return labels
+
+
+def rank(stories: dict[int, list[int]], sources: list[str], days: list[str]) -> list[int]:
+    """Stories by how widely and how recently they were covered: articles, outlets, newest."""
+    return sorted(
+        stories,
+        key=lambda s: (
+            len(stories[s]),
+            len({sources[i] for i in stories[s]}),
+            max(days[i] for i in stories[s]),
+        ),
+        reverse=True,
+    )
+
+
+def measure(
+    weeks: dict[str, list[dict]],
+    articles: dict[str, dict],
+    vectors: dict[str, np.ndarray],
+    group: Callable[[np.ndarray, list[int]], list[int]],
+) -> tuple[float, float]:
+    covered = asked = apart = pairs = 0
+    for day, questions in sorted(weeks.items()):
+        end = dt.date.fromisoformat(day)
+        start = (end - dt.timedelta(days=DAYS)).isoformat()
+        ids = [
+            a
+            for a, art in articles.items()
+            if a in vectors and start <= (art.get("published") or "")[:10] <= end.isoformat()
+        ]
+        if not ids:
+            continue
+        matrix = np.stack([vectors[a] for a in ids])
+        dates = [(articles[a].get("published") or "")[:10] for a in ids]
+        order = sorted(range(len(ids)), key=lambda i: dates[i])
+        labels = group(matrix, order)
+        stories: dict[int, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            stories[label].append(i)
+        sources = [articles[a].get("source") or "" for a in ids]
+        brief = {ids[i] for s in rank(stories, sources, dates)[:TOP] for i in stories[s]}
+        story_of = {ids[i]: label for i, label in enumerate(labels)}
+        golds = []
+        for q in questions:
+            asked += 1
+            covered += any(g in brief for g in q["gold_ids"])
+            golds.append([g for g in q["gold_ids"] if g in story_of])
+        for x in range(len(golds)):
+            for y in range(x + 1, len(golds)):
+                for a in golds[x]:
+                    for b in golds[y]:
+                        if a != b:
+                            pairs += 1
+                            apart += story_of[a] != story_of[b]
+    return covered / max(asked, 1), apart / max(pairs, 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--store", type=Path, required=True, help="the whole corpus, indexed")
+    p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
+    p.add_argument("--articles", type=Path, default=SHARED / "articles.jsonl")
+    p.add_argument(
+        "--thresholds", default="0.45,0.5,0.55,0.6,0.7", help="cosines to try, comma-separated"
+    )
+    p.add_argument("--ways", default="", help="only the ways whose name holds this")
+    args = p.parse_args(argv)
+    index = ArticleIndex.open(args.store, IndexSettings(), create=False)
+    vectors = article_vectors(index)
+    articles = {}
+    for line in args.articles.read_text(encoding="utf-8").splitlines():
+        a = json.loads(line)
+        articles[a["id"]] = a
+    weeks: dict[str, list[dict]] = defaultdict(list)
+    for line in args.questions.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        if q.get("gold_ids"):
+            weeks[q["asked_on"]].append(q)
+    print(f"{len(vectors)} article vectors, {sum(map(len, weeks.values()))} questions")
+    print("| way | threshold | coverage at 10 | kept apart |")
+    print("| --- | --- | --- | --- |")
+    ways: dict[str, Callable[[np.ndarray, list[int], float], list[int]]] = {
+        "single-link": lambda m, o, t: single_link(m, t),
+        "average-link": lambda m, o, t: average_link(m, t),
+        "centroid, in date order": lambda m, o, t: centroid_online(m, t, o),
+    }
+    for name, way in ways.items():
+        if args.ways not in name:
+            continue
+        for t in [float(x) for x in args.thresholds.split(",")]:
+            cover, apart = measure(
+                weeks, articles, vectors, lambda m, o, way=way, t=t: way(m, o, t)
+            )
+            print(f"| {name} | {t} | {cover:.3f} | {apart:.3f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
