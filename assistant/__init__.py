@@ -19,6 +19,7 @@ import index  # noqa: F401  (sets the environment defaults before anything else 
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant, Conversation
+    from assistant.brief import Brief, Lead, Story, StoryArticle
     from assistant.errors import (
         LLMError,
         NewsAssistantError,
@@ -40,6 +41,10 @@ _HOME = {
     "AnswerSentence": "assistant.types",
     "Citation": "assistant.types",
     "Copy": "assistant.types",
+    "Brief": "assistant.brief",
+    "Lead": "assistant.brief",
+    "Story": "assistant.brief",
+    "StoryArticle": "assistant.brief",
     "LibraryEntry": "assistant.library",
     "Removal": "assistant.library",
     "Settings": "assistant.settings",
@@ -57,10 +62,12 @@ __all__ = [
     "Answer",
     "AnswerSentence",
     "Assistant",
+    "Brief",
     "Citation",
     "Conversation",
     "Copy",
     "LLMError",
+    "Lead",
     "LibraryEntry",
     "NewsAssistantError",
     "PromptError",
@@ -71,6 +78,8 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreMismatchError",
+    "Story",
+    "StoryArticle",
 ]
 
 

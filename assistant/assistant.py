@@ -26,6 +26,7 @@ from assistant.answer import extractive, followup
 from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
 from assistant.answer.retrieve import Retriever
+from assistant.brief import Brief, make_brief
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
@@ -183,6 +184,23 @@ class Assistant:
         """Remove articles by id (all their chunks with them), then check the store; an id not
         stored is reported in the `Removal`, the others are removed all the same."""
         return library.remove(self.index, ids, Path(self.settings.store).expanduser() / "uploads")
+
+    def brief(
+        self,
+        since: dt.date | str,
+        until: dt.date | str | None = None,
+        sources: Sequence[str] = (),
+        about: str = "",
+        top: int = 10,
+    ) -> Brief:
+        """The `top` stories of the articles published from `since` to `until` (default today),
+        each with a headline and a lead sentence quoted with its offsets (`assistant.brief`)."""
+        chosen = make_filters(since=since, until=until or dt.date.today())
+        if chosen.since is None or chosen.until is None:
+            raise QuestionError("a brief needs the period's first day: since=YYYY-MM-DD")
+        if not 1 <= int(top) <= 50:
+            raise QuestionError(f"top must be between 1 and 50 stories, not {top}")
+        return make_brief(self.index, chosen.since, chosen.until, sources, about, int(top))
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

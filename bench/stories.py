@@ -161,6 +161,43 @@ def measure(
     return covered / max(asked, 1), apart / max(pairs, 1)
 
 
+def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
+    """The brief as `assistant brief` makes it (`assistant.brief.make_brief`), for each dev week:
+    coverage at 10, kept apart, and its time (the store opened and warm)."""
+    import time
+
+    from assistant.brief import STORY_COSINE, make_brief
+
+    covered = asked = apart = pairs = 0
+    seconds = []
+    for day, questions in sorted(weeks.items()):
+        end = dt.date.fromisoformat(day)
+        began = time.perf_counter()
+        brief = make_brief(index, end - dt.timedelta(days=DAYS), end, top=TOP)
+        seconds.append(time.perf_counter() - began)
+        in_brief = {a.id for s in brief.stories for a in s.articles}
+        every = make_brief(index, end - dt.timedelta(days=DAYS), end, top=10_000)
+        story_of = {a.id: s.id for s in every.stories for a in s.articles}
+        for q in questions:
+            asked += 1
+            covered += any(g in in_brief for g in q["gold_ids"])
+        golds = [[g for g in q["gold_ids"] if g in story_of] for q in questions]
+        for x in range(len(golds)):
+            for y in range(x + 1, len(golds)):
+                for a in golds[x]:
+                    for b in golds[y]:
+                        if a != b:
+                            pairs += 1
+                            apart += story_of[a] != story_of[b]
+    seconds.sort()
+    print(
+        f"| the brief (`make_brief`, top {TOP} stories only) | {STORY_COSINE} | "
+        f"{covered / max(asked, 1):.3f} | {apart / max(pairs, 1):.3f} | "
+        f"p50 {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s |",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--store", type=Path, required=True, help="the whole corpus, indexed")
@@ -183,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
         if q.get("gold_ids"):
             weeks[q["asked_on"]].append(q)
     print(f"{len(vectors)} article vectors, {sum(map(len, weeks.values()))} questions")
-    print("| way | threshold | coverage at 10 | kept apart |")
-    print("| --- | --- | --- | --- |")
+    print("| way | threshold | coverage at 10 | kept apart | brief's time |")
+    print("| --- | --- | --- | --- | --- |")
     ways: dict[str, Callable[[np.ndarray, list[int], float], list[int]]] = {
         "single-link": lambda m, o, t: single_link(m, t),
         "average-link": lambda m, o, t: average_link(m, t),
         "centroid, in date order": lambda m, o, t: centroid_online(m, t, o),
     }
+    if "brief".startswith(args.ways) or not args.ways:
+        product(index, weeks)
     for name, way in ways.items():
         if args.ways not in name:
             continue
@@ -197,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             cover, apart = measure(
                 weeks, articles, vectors, lambda m, o, way=way, t=t: way(m, o, t)
             )
-            print(f"| {name} | {t} | {cover:.3f} | {apart:.3f} |", flush=True)
+            print(f"| {name} | {t} | {cover:.3f} | {apart:.3f} | - |", flush=True)
     return 0
 
 

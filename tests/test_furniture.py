@@ -52,6 +52,7 @@ def test_furniture_and_questions_are_told_from_news(sentence, furniture):
         ("LONDON — Prices rose again in June, the office said.", "Prices rose"),
         ("NATO leaders agreed on Wednesday to invite Finland and Sweden.", "NATO leaders"),
         ("US President Joe Biden - who spoke first - said the alliance was united.", "US Pres"),
+        ("(CNN) Angry protesters stormed the residence on Saturday.", "Angry protesters"),
     ],
 )
 def test_an_opening_dateline_is_left_out_of_the_quote(sentence, news):
@@ -74,3 +75,28 @@ def test_the_answer_quotes_the_news_not_the_caption_question_or_prompt(embedder)
         assert PAGE[c.start : c.end] == c.text  # still an exact slice of the stored text
     every = [c.text for c in extractive.candidates([passage], quotable=False)]
     assert any("©" in t for t in every)  # the page keeps it: only quoting leaves it out
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sign up for the Daily Planet's science newsletter.",
+        "From the Network and wire reports",
+        "The Associated Press contributed to this report.",
+        "Contributing: Ana Lopez, Ben Ode",
+    ],
+)
+def test_newsletter_prompts_and_report_credits_are_furniture(sentence):
+    assert is_furniture(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "He said the newsletter had doubled its readers since May.",
+        "Contributing reporters said the fire spread quickly overnight.",
+        "Wire services reported heavy rain across the region on Monday.",
+    ],
+)
+def test_news_about_newsletters_and_reports_is_not_furniture(sentence):
+    assert not is_furniture(sentence)

@@ -1,6 +1,7 @@
 """Page furniture: text that sits in an article's page but does not tell its news.
 
-Photo captions and credits, bylines, datelines, newsletter, subscription and cookie prompts,
+Photo captions and credits, bylines, datelines (an agency's alone too: "(CNN) ..."), newsletter,
+subscription and cookie prompts, wire-report and contributor credits,
 lines that point to other articles ("Related: ...", "► ..."), and questions (a headline's or a speaker's, rhetorical or not) stay in the stored article and
 on the page, but are never chosen as a sentence of an answer; a dateline opening a sentence
 ("MADRID, June 29 (Reuters) - ...") is left out of the quote. The rules read the shape of the
@@ -34,9 +35,10 @@ _BYLINE = re.compile(
 # A prompt of the site around the article: newsletter, subscription, cookies, sharing, apps.
 _PROMPT = re.compile(
     r"\b(?:(?:sign up|subscribe)(?: now| today| here|\s+(?:for|to) (?:our|the|a) (?:free )?"
-    r"newsletter)|our newsletter|newsletter\b.{0,40}\binbox|(?:accept|we use|this site uses) "
+    r"newsletter|\b[^.!?]{0,60}\bnewsletter)|our newsletter|(?:wire reports|"
+    r"contributed to this report)\b|newsletter\b.{0,40}\binbox|(?:accept|we use|this site uses) "
     r"(?:all )?cookies|cookie (?:policy|settings|preferences)|all rights reserved|click here|"
-    r"download (?:the|our) app|follow us on|share this (?:article|story))\b|^advertisement$",
+    r"download (?:the|our) app|follow us on|share this (?:article|story))\b|^advertisement$|^contributing\s*:",
     re.IGNORECASE,
 )
 # A line that points to another article, not a sentence of this one: a related-link marker
@@ -48,6 +50,7 @@ _TEASER = re.compile(
 # A dateline opening a sentence: a place in capitals, optionally a date, optionally an agency in
 # brackets, then a dash: "WASHINGTON (AP) —", "MADRID, June 29 (Reuters) -", "LONDON —".
 _DATELINE = re.compile(
+    r"^\s*\([A-Z][A-Za-z .&]{1,30}\)\s+(?=[A-Z])|"  # an agency alone: "(CNN) Angry ..."
     r"^\s*[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*)*)?"
     r"(?:,?\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?)(?:,?\s+\d{4})?)?"
     r"\s*(?:\([A-Za-z .&]{1,30}\))?\s*[-–—]{1,2}\s+"

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant.cli import ask, evaluation, indexing, library, serve, watching
+from assistant.cli import ask, briefing, evaluation, indexing, library, serve, watching
 from assistant.errors import NewsAssistantError, UsageError
 
 
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask questions about your news articles; answers cite their sentences.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, library, watching, ask, evaluation, serve):
+    for module in (indexing, library, watching, ask, briefing, evaluation, serve):
         module.add_parser(sub)
     return parser
 

@@ -213,6 +213,33 @@ class ArticleReads:
         return self.embedder.embed(texts)
 
     @reads
+    def article_vectors(self, filters: Filters | None = None) -> dict[str, np.ndarray]:
+        """Each article's mean live chunk vector, unit length, for the articles that pass
+        `filters` (what stories are grouped by)."""
+        self.refresh()
+        allowed = None
+        where = None
+        if filters is not None and not filters.empty:
+            allowed, where = self._allowed(filters), chroma_where(filters)
+        got = self._store.chunks.get(where=where, include=["embeddings", "metadatas"])
+        sums: dict[str, np.ndarray] = {}
+        counts: dict[str, int] = {}
+        for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+            record = self._records.get(str(meta.get("article_id")))
+            if record is None or meta.get("content_hash") != record.content_hash:
+                continue  # a chunk of no committed version
+            if allowed is not None and record.id not in allowed:
+                continue
+            v = np.asarray(vector, dtype=np.float32)
+            sums[record.id] = sums[record.id] + v if record.id in sums else v
+            counts[record.id] = counts.get(record.id, 0) + 1
+        out = {}
+        for article, total in sums.items():
+            mean = total / counts[article]
+            out[article] = mean / (float(np.linalg.norm(mean)) or 1.0)
+        return out
+
+    @reads
     def dense_search(
         self, query: str | np.ndarray, k: int, filters: Filters | None = None
     ) -> list[Hit]:

@@ -1,0 +1,68 @@
+"""`assistant brief`: the top stories of a period, each with a headline and a cited lead."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from assistant.assistant import make_filters
+from assistant.brief import make_brief
+from assistant.cli.common import add_store_options, settings_from
+from assistant.errors import UsageError
+from index import ArticleIndex
+
+_SPAN = re.compile(r"(\d+)\s*([hdw])")
+
+
+def add_parser(sub: Any) -> None:
+    b = sub.add_parser("brief", help="the top stories of a period, each with a cited lead")
+    b.add_argument(
+        "--since",
+        default="7d",
+        help="24h, 7d, 2w (back from --until) or YYYY-MM-DD (default 7d)",
+    )
+    b.add_argument("--until", help="the period's last day, YYYY-MM-DD (default today)")
+    b.add_argument("--source", action="append", help="only this outlet (repeat for more)")
+    b.add_argument("--about", default="", help="only stories about this")
+    b.add_argument("--top", type=int, default=10, help="how many stories (1-50, default 10)")
+    b.add_argument("--json", action="store_true", help="print JSON, each story's articles too")
+    add_store_options(b)
+    b.set_defaults(run=run_brief)
+
+
+def period(since: str, until: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of `--since`/`--until`; UsageError naming a bad one."""
+    end = make_filters(until=until).until or today if until else today
+    span = _SPAN.fullmatch(since.strip().lower())
+    if span:
+        n, unit = int(span.group(1)), span.group(2)
+        days = {"h": -(-n // 24), "d": n, "w": 7 * n}[unit]
+        return end - dt.timedelta(days=max(days, 1) - 1), end
+    start = make_filters(since=since).since
+    if start is None or start > end:
+        raise UsageError(f"--since {since!r} is after --until {end}: swap them or widen the range")
+    return start, end
+
+
+def run_brief(args: argparse.Namespace) -> int:
+    if not 1 <= args.top <= 50:
+        raise UsageError(f"--top must be between 1 and 50 stories, not {args.top}")
+    try:
+        start, end = period(args.since, args.until, dt.date.today())
+    except UsageError:
+        raise
+    except Exception as exc:  # a date the filters refused: one line naming it
+        raise UsageError(str(exc)) from None
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+    )
+    brief = make_brief(index, start, end, args.source or (), args.about, args.top)
+    if args.json:
+        print(json.dumps(brief.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(brief.lines()))
+    return 0

@@ -1,0 +1,140 @@
+"""The brief on the sample articles, with the real model and store: stories grouped from the
+stored vectors, ranked, each with a headline and a lead quoted verbatim with its offsets; ids
+that stay the same across syncs; folded copies counted once; a period with no news; the command
+line (`assistant brief`) and the Python API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant, Brief, QuestionError, Settings
+from assistant.brief import group, make_brief
+from index import ArticleIndex
+from tests.helpers import SAMPLES, run_assistant
+
+JUNE, AUGUST = dt.date(2022, 6, 1), dt.date(2022, 8, 1)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    shutil.copytree(SAMPLES, tmp_path / "articles")
+    return tmp_path / "articles"
+
+
+@pytest.fixture
+def index(folder: Path, tmp_path: Path, embedder) -> ArticleIndex:
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    assert index.sync([folder]).failed == 0
+    return index
+
+
+def test_group_joins_an_article_to_the_closest_story_above_the_cosine():
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    near_a = np.array([0.9, 0.1]) / np.linalg.norm([0.9, 0.1])
+    rows = np.stack([a, b, near_a])
+    assert group(["a", "b", "c"], rows, threshold=0.5) == [0, 1, 0]
+    assert group(["a", "b", "c"], rows, threshold=0.999) == [0, 1, 2]  # nothing close enough
+
+
+def test_the_brief_ranks_stories_and_quotes_each_lead_verbatim(index):
+    brief = make_brief(index, JUNE, AUGUST)
+    dated = [r for r in index.records().values() if r.published[:10] >= "2022-06-01"]
+    assert brief.articles == len(dated) and brief.stories
+    sizes = [len(s.articles) for s in brief.stories]
+    assert sizes == sorted(sizes, reverse=True)  # the most widely covered first
+    for story in brief.stories:
+        assert story.headline in {a.title for a in story.articles}
+        assert story.first <= story.last and story.id == story.articles[0].id
+        lead = story.lead
+        assert lead is not None and lead.article_id in {a.id for a in story.articles}
+        text = index.article(lead.article_id).text
+        assert text[lead.quote_start : lead.quote_end] == lead.quote
+        assert not lead.quote.startswith(("MADRID", "By ", story.headline))
+    madrid = next(s for s in brief.stories if "Madrid" in s.headline)
+    assert madrid.outlets == ("Sample Wire",) and madrid.first == "2022-06-30"
+    assert madrid.lead.quote.startswith("NATO's summit in Madrid ended on Thursday")
+    data = json.loads(json.dumps(brief.to_dict()))
+    assert {"id", "title", "source", "published", "url"} == set(data["stories"][0]["articles"][0])
+
+
+def test_story_ids_stay_across_syncs_and_copies_count_once(index, folder):
+    before = make_brief(index, JUNE, AUGUST)
+    (folder / "copy-of-madrid.md").write_text(  # the same story under another name
+        (folder / "madrid-nato-summit.md")
+        .read_text()
+        .replace(
+            "url: https://example.org/news/2022/06/30/nato-madrid-summit-asia-pacific",
+            "url: https://example.org/copies/madrid",
+        )
+    )
+    index.sync([folder])
+    after = make_brief(index, JUNE, AUGUST)
+    assert {s.id for s in after.stories} == {s.id for s in before.stories}
+    assert after.articles == before.articles  # the folded copy is one article
+    assert [len(s.articles) for s in after.stories] == [len(s.articles) for s in before.stories]
+
+
+def test_a_period_without_news_says_so(index):
+    empty = make_brief(index, dt.date(2023, 1, 1), dt.date(2023, 1, 7))
+    assert empty.stories == () and empty.articles == 0
+    assert empty.lines() == ["Nothing new between 2023-01-01 and 2023-01-07."]
+
+
+def test_the_python_api_briefs_a_period_and_refuses_a_bad_one(index, tmp_path):
+    assistant = Assistant(index, Settings(store=tmp_path / "store"))
+    brief = assistant.brief("2022-06-01", "2022-08-01", top=1)
+    assert isinstance(brief, Brief) and len(brief.stories) == 1
+    about = assistant.brief("2022-06-01", "2022-08-01", about="telescope galaxies images")
+    assert [s.headline for s in about.stories] == [
+        "Webb telescope's first full-colour images reveal distant galaxies and a watery exoplanet"
+    ]
+    with pytest.raises(QuestionError, match="not a date"):
+        assistant.brief("last week")
+    with pytest.raises(QuestionError, match="between 1 and 50"):
+        assistant.brief("2022-06-01", top=0)
+
+
+@pytest.mark.slow
+def test_cli_brief_prints_stories_or_json_and_refuses_bad_periods(index, tmp_path):
+    env = {**os.environ}
+    store = str(tmp_path / "store")
+    shown = run_assistant(
+        "brief", "--since", "2022-06-01", "--until", "2022-08-01", "--store", store, env=env
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Top stories, 2022-06-01 to 2022-08-01 (")
+    assert "1. " in shown.stdout and "“" in shown.stdout
+    as_json = run_assistant(
+        "brief",
+        "--since",
+        "2022-06-01",
+        "--until",
+        "2022-08-01",
+        "--json",
+        "--top",
+        "2",
+        "--store",
+        store,
+        env=env,
+    )
+    data = json.loads(as_json.stdout)
+    assert len(data["stories"]) <= 2 and data["stories"][0]["articles"]
+    week = run_assistant(
+        "brief", "--since", "7d", "--until", "2023-03-07", "--store", store, env=env
+    )
+    assert week.stdout.strip() == "Nothing new between 2023-03-01 and 2023-03-07."
+    for args in (
+        ("--top", "0"),
+        ("--since", "soon"),
+        ("--since", "2022-08-01", "--until", "2022-06-01"),
+    ):
+        bad = run_assistant("brief", *args, "--store", store, env=env)
+        assert bad.returncode == 2 and bad.stderr.startswith("error: "), (args, bad.stderr)
+        assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
