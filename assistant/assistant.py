@@ -26,7 +26,7 @@ from assistant.answer import extractive, followup
 from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
 from assistant.answer.retrieve import Retriever
-from assistant.brief import Brief, make_brief
+from assistant.brief import Brief, brief_answer, make_brief, news_period, period
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
@@ -140,6 +140,14 @@ class Assistant:
                     f"the store at {self.settings.store} holds no articles: index some with "
                     "`assistant index PATH`"
                 )
+        period = news_period(question, chosen.latest or dt.date.today())
+        if period is not None:  # the news in general: a brief of the period
+            brief = make_brief(self.index, period[0], period[1], chosen.sources, top=5)
+            answer = brief_answer(self.index, question, brief, time.perf_counter() - began)
+            for sentence in answer.sentences:
+                yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
+            yield answer
+            return
         notice = ""
         try:
             standalone = self._standalone(question, history)
@@ -187,20 +195,19 @@ class Assistant:
 
     def brief(
         self,
-        since: dt.date | str,
+        since: dt.date | str = "7d",
         until: dt.date | str | None = None,
         sources: Sequence[str] = (),
         about: str = "",
         top: int = 10,
     ) -> Brief:
-        """The `top` stories of the articles published from `since` to `until` (default today),
-        each with a headline and a lead sentence quoted with its offsets (`assistant.brief`)."""
-        chosen = make_filters(since=since, until=until or dt.date.today())
-        if chosen.since is None or chosen.until is None:
-            raise QuestionError("a brief needs the period's first day: since=YYYY-MM-DD")
+        """The `top` stories of the articles published from `since` (24h, 7d, 2w or a date) to
+        `until` (default today), each with a headline and a lead sentence quoted with its
+        offsets (`assistant.brief`)."""
         if not 1 <= int(top) <= 50:
             raise QuestionError(f"top must be between 1 and 50 stories, not {top}")
-        return make_brief(self.index, chosen.since, chosen.until, sources, about, int(top))
+        start, end = period(str(since), str(until) if until else None, dt.date.today())
+        return make_brief(self.index, start, end, sources, about, int(top))
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

@@ -11,22 +11,76 @@ stories are ranked by how widely they were covered (articles, then outlets) and 
 its centroid); its lead is that article's first sentence that is news (not a dateline, byline,
 caption or question), quoted verbatim with its offsets.
 
+A question for the news in general ("What's in the news this week?", "What happened today?",
+"What's new?") is answered with a brief (`news_period` reads its period from its own words;
+`brief_answer` makes the brief an `Answer`, each story's lead a cited sentence).
+
 Not here: grouping inside a sync (stories are not stored yet), timelines and coverage by outlet.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from assistant.answer.furniture import dateline_end, is_furniture
+from assistant.errors import QuestionError
+from assistant.types import Answer, AnswerSentence, Citation
 from index import ArticleIndex, Filters, split_sentences
 
 STORY_COSINE = 0.34  # docs/stories.md: coverage 0.718 at 10 with 0.969 of different questions apart
 ABOUT_COSINE = 0.3  # an article is about --about TEXT at this cosine or more
+
+
+# A question for the news in general, no topic of its own: its period from its own words.
+_GENERAL = re.compile(
+    r"^\W*(?:so\W+|and\W+)?(?:(?:what(?:'s|’s| is| are)?|any|tell me)\s+(?:in\s+)?(?:the\s+)?"
+    r"(?:news|headlines|top stories|latest|new|happening)|what\s+happened|"
+    r"(?:the\s+)?(?:top\s+stories|headlines|news)\s+(?:of|for)\s+(?:the|this)\s+(?:week|day))"
+    r"\s*(?P<when>today|this\s+week|yesterday|lately|recently|of\s+the\s+(?:day|week))?\W*$",
+    re.IGNORECASE,
+)
+
+
+_SPAN = re.compile(r"(\d+)\s*([hdw])")
+
+
+def period(since: str, until: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of a brief: `since` is 24h, 7d, 2w (back from `until`) or a date;
+    `until` a date (default `today`). QuestionError naming a bad one."""
+    from assistant.assistant import make_filters
+
+    end = (make_filters(until=until).until if until else None) or today
+    span = _SPAN.fullmatch((since or "").strip().lower())
+    if span:
+        n, unit = int(span.group(1)), span.group(2)
+        days = {"h": -(-n // 24), "d": n, "w": 7 * n}[unit]
+        return end - dt.timedelta(days=max(days, 1) - 1), end
+    start = make_filters(since=since).since
+    if start is None:
+        raise QuestionError("a brief needs its first day: since=24h, 7d, 2w or YYYY-MM-DD")
+    if start > end:
+        raise QuestionError(f"since {start} is after until {end}: swap them or widen the range")
+    return start, end
+
+
+def news_period(question: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The period a question for the news in general asks about (today; yesterday; else the
+    last 7 days), or None for any other question."""
+    match = _GENERAL.match(question.strip())
+    if match is None:
+        return None
+    when = " ".join((match.group("when") or "").lower().split())
+    if when in ("today", "of the day") or re.search(r"\b(?:of|for) the day\b", question, re.I):
+        return today, today
+    if when == "yesterday":
+        day = today - dt.timedelta(days=1)
+        return day, day
+    return today - dt.timedelta(days=6), today
 
 
 @dataclass(frozen=True)
@@ -201,3 +255,51 @@ def lead(index: ArticleIndex, article_id: str) -> Lead | None:
         start += dateline_end(sentence)
         return Lead(article_id, text[start:end], start, end)
     return None
+
+
+def brief_answer(index: ArticleIndex, question: str, brief: Brief, seconds: float) -> Answer:
+    """The brief as the chat's answer: each story's lead one sentence, cited by a citation of
+    its article (the sources panel shows the stories' articles); nothing new, said plainly."""
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    records = index.records()
+    for story in brief.stories:
+        lead = story.lead
+        record = records.get(lead.article_id) if lead is not None else None
+        if lead is None or record is None:
+            continue
+        n = len(citations) + 1
+        citations.append(
+            Citation(
+                n=n,
+                article_id=lead.article_id,
+                title=record.title,
+                source=record.source,
+                url=record.url,
+                published=record.published,
+                passage=lead.quote,
+                start=lead.quote_start,
+                end=lead.quote_end,
+                quote=lead.quote,
+                quote_start=lead.quote_start,
+                quote_end=lead.quote_end,
+                score=float(len(story.articles)),
+            )
+        )
+        sentences.append(AnswerSentence(lead.quote, (n,), True, 1.0))
+    if not citations:
+        text = (
+            f"Nothing new between {brief.since} and {brief.until}: no article was published then."
+        )
+    else:
+        text = " ".join(s.text for s in sentences)
+    return Answer(
+        question=question,
+        text=text,
+        citations=tuple(citations),
+        sentences=tuple(sentences),
+        mode="extractive",
+        answered=bool(citations),
+        standalone_question=question,
+        seconds=round(seconds, 4),
+    )

@@ -101,6 +101,24 @@ def test_the_python_api_briefs_a_period_and_refuses_a_bad_one(index, tmp_path):
         assistant.brief("2022-06-01", top=0)
 
 
+def test_a_question_for_the_news_in_general_is_answered_with_a_brief(index, tmp_path):
+    assistant = Assistant(index, Settings(store=tmp_path / "store"))
+    answer = assistant.ask("What's in the news this week?", as_of="2022-07-21")
+    assert answer.answered and answer.citations  # the week up to 2022-07-21: the ECB story
+    for c in answer.citations:
+        text = index.article(c.article_id).text
+        assert text[c.quote_start : c.quote_end] == c.quote  # each lead quoted verbatim
+        assert "2022-07-15" <= c.published[:10] <= "2022-07-21"
+    assert [s.citations for s in answer.sentences] == [
+        (n,) for n in range(1, len(answer.citations) + 1)
+    ]
+    quiet = assistant.ask("What happened today?", as_of="2023-01-01")
+    assert not quiet.answered and quiet.citations == ()
+    assert quiet.text.startswith("Nothing new between 2023-01-01 and 2023-01-01")
+    topical = assistant.ask("What happened at the Madrid summit?")  # a topic: not a brief
+    assert any("Madrid" in c.title for c in topical.citations)
+
+
 @pytest.mark.slow
 def test_cli_brief_prints_stories_or_json_and_refuses_bad_periods(index, tmp_path):
     env = {**os.environ}

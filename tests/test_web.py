@@ -123,6 +123,19 @@ def test_bad_date_is_a_clear_error_not_a_traceback(client):
 
 
 @pytest.mark.slow
+def test_the_brief_endpoint_lists_a_periods_stories(client):
+    brief = client.predict("2022-06-01", "2022-08-01", api_name="/brief")
+    assert brief["since"] == "2022-06-01" and brief["until"] == "2022-08-01"
+    assert brief["stories"] and brief["articles"] >= len(brief["stories"])
+    madrid = next(s for s in brief["stories"] if "Madrid" in s["headline"])
+    assert madrid["lead"]["quote"].startswith("NATO's summit in Madrid ended")
+    assert madrid["articles"][0]["published"] == "2022-06-30"
+    empty = client.predict("7d", "2023-03-07", api_name="/brief")
+    assert empty["stories"] == [] and empty["since"] == "2023-03-01"
+    with pytest.raises(Exception, match="not a date"):
+        client.predict("soon", api_name="/brief")
+
+
 def test_index_status_reports_the_samples(client):
     status = client.predict(api_name="/index_status")
     assert status["articles"] == 5

@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 from typing import Any
 
-from assistant.assistant import make_filters
-from assistant.brief import make_brief
+from assistant.brief import make_brief, period
 from assistant.cli.common import add_store_options, settings_from
-from assistant.errors import UsageError
+from assistant.errors import QuestionError, UsageError
 from index import ArticleIndex
-
-_SPAN = re.compile(r"(\d+)\s*([hdw])")
 
 
 def add_parser(sub: Any) -> None:
@@ -33,29 +29,13 @@ def add_parser(sub: Any) -> None:
     b.set_defaults(run=run_brief)
 
 
-def period(since: str, until: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The first and last day of `--since`/`--until`; UsageError naming a bad one."""
-    end = make_filters(until=until).until or today if until else today
-    span = _SPAN.fullmatch(since.strip().lower())
-    if span:
-        n, unit = int(span.group(1)), span.group(2)
-        days = {"h": -(-n // 24), "d": n, "w": 7 * n}[unit]
-        return end - dt.timedelta(days=max(days, 1) - 1), end
-    start = make_filters(since=since).since
-    if start is None or start > end:
-        raise UsageError(f"--since {since!r} is after --until {end}: swap them or widen the range")
-    return start, end
-
-
 def run_brief(args: argparse.Namespace) -> int:
     if not 1 <= args.top <= 50:
         raise UsageError(f"--top must be between 1 and 50 stories, not {args.top}")
     try:
         start, end = period(args.since, args.until, dt.date.today())
-    except UsageError:
-        raise
-    except Exception as exc:  # a date the filters refused: one line naming it
-        raise UsageError(str(exc)) from None
+    except QuestionError as exc:  # a date the filters refused: one line naming it
+        raise UsageError(f"--{str(exc).removeprefix('the ')}") from None
     settings = settings_from(args)
     index = ArticleIndex.open(
         settings.store, settings.index, chroma_url=settings.chroma_url, create=False

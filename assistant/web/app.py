@@ -570,6 +570,24 @@ class WebApp:
             raise gr.Error(str(exc), print_exception=False) from None
         return answer.to_dict()
 
+    def brief(
+        self,
+        since: str = "7d",
+        until: str = "",
+        sources: str | list[str] | None = None,
+        about: str = "",
+        top: int = 10,
+    ) -> dict[str, Any]:
+        """The top stories of a period (`since`: 24h, 7d, 2w or YYYY-MM-DD; `until`: a date,
+        default today): each with headline, lead (quote and offsets), outlets, articles, first
+        and last dates."""
+        chosen = make_filters(sources=sources or None)
+        try:
+            found = self.assistant.brief(since, until or None, chosen.sources, about, int(top))
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return found.to_dict()
+
     def articles(
         self,
         search: str = "",
