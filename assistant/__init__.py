@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from assistant.library import LibraryEntry, Removal
     from assistant.settings import Settings
+    from assistant.timeline import Development, Timeline
     from assistant.types import Answer, AnswerSentence, Citation, Copy
 
 _HOME = {
@@ -46,6 +47,8 @@ _HOME = {
     "Story": "assistant.brief",
     "StoryArticle": "assistant.brief",
     "LibraryEntry": "assistant.library",
+    "Development": "assistant.timeline",
+    "Timeline": "assistant.timeline",
     "Removal": "assistant.library",
     "Settings": "assistant.settings",
     "LLMError": "assistant.errors",
@@ -66,6 +69,7 @@ __all__ = [
     "Citation",
     "Conversation",
     "Copy",
+    "Development",
     "LLMError",
     "Lead",
     "LibraryEntry",
@@ -80,6 +84,7 @@ __all__ = [
     "StoreMismatchError",
     "Story",
     "StoryArticle",
+    "Timeline",
 ]
 
 

@@ -30,6 +30,7 @@ from assistant.brief import Brief, brief_answer, make_brief, news_period, period
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
+from assistant.timeline import Timeline, make_timeline
 from assistant.types import Answer
 from index import ArticleIndex, Filters
 
@@ -208,6 +209,14 @@ class Assistant:
             raise QuestionError(f"top must be between 1 and 50 stories, not {top}")
         start, end = period(str(since), str(until) if until else None, dt.date.today())
         return make_brief(self.index, start, end, sources, about, int(top))
+
+    def timeline(self, topic: str, **filters: Any) -> Timeline:
+        """How the story of `topic` unfolded: its developments by date, one sentence each,
+        quoted with its offsets (`assistant.timeline`); `filters`: source(s), since, until."""
+        if not topic.strip():
+            raise QuestionError("a timeline needs a topic: what the story is about")
+        chosen = make_filters(**filters)
+        return make_timeline(self.index, topic, chosen.since, chosen.latest, chosen.sources)
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

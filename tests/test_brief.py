@@ -156,3 +156,83 @@ def test_cli_brief_prints_stories_or_json_and_refuses_bad_periods(index, tmp_pat
         bad = run_assistant("brief", *args, "--store", store, env=env)
         assert bad.returncode == 2 and bad.stderr.startswith("error: "), (args, bad.stderr)
         assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+FERRY = [  # one story over three days, told twice on the second day by two outlets
+    (
+        "ferry-1.md",
+        "Coast Post",
+        "2022-03-01",
+        "Ferry strike begins",
+        "Ferry crews on the Hardanger routes began a strike on Tuesday over pay and rest hours.",
+    ),
+    (
+        "ferry-2.md",
+        "Coast Post",
+        "2022-03-02",
+        "Ferry strike strands travellers",
+        "Hundreds of travellers were stranded on Wednesday as the Hardanger ferry strike halted every crossing.",
+    ),
+    (
+        "ferry-2b.md",
+        "Fjord Times",
+        "2022-03-02",
+        "Travellers stranded by ferry strike",
+        "Hundreds of travellers were stranded on Wednesday because the Hardanger ferry strike stopped all crossings.",
+    ),
+    (
+        "ferry-3.md",
+        "Fjord Times",
+        "2022-03-04",
+        "Ferry strike ends with deal",
+        "The Hardanger ferry strike ended on Friday after crews and operators agreed a new pay deal.",
+    ),
+    (
+        "ferry-undated.md",
+        "",
+        "",
+        "Ferry strike explained",
+        "The Hardanger ferry strike is about pay and rest hours for the crews of the routes.",
+    ),
+]
+
+
+@pytest.fixture
+def ferry(tmp_path: Path, embedder) -> ArticleIndex:
+    folder = tmp_path / "ferry"
+    folder.mkdir()
+    for name, source, day, title, text in FERRY:
+        front = (
+            f"title: {title}\n"
+            + (f"source: {source}\n" if source else "")
+            + (f"published: {day}\n" if day else "")
+        )
+        (folder / name).write_text(f"---\n{front}---\n\n{text}\n", encoding="utf-8")
+    index = ArticleIndex.open(tmp_path / "ferry-store", embedder=embedder)
+    assert index.sync([folder]).added == len(FERRY)
+    return index
+
+
+def test_a_timeline_tells_a_story_in_date_order_merging_repeats(ferry, tmp_path):
+    from assistant.timeline import make_timeline
+
+    timeline = make_timeline(ferry, "Hardanger ferry strike")
+    dates = [d.date for d in timeline.developments]
+    assert dates == ["2022-03-01", "2022-03-02", "2022-03-04"]  # by date; the undated left out
+    second = timeline.developments[1]
+    assert second.article.source == "Coast Post" and [a.source for a in second.also] == [
+        "Fjord Times"
+    ]
+    for d in timeline.developments:
+        text = ferry.article(d.lead.article_id).text
+        assert text[d.lead.quote_start : d.lead.quote_end] == d.lead.quote
+    shown = "\n".join(timeline.lines())
+    assert "also reported by Fjord Times" in shown
+    assert (
+        Assistant(ferry, Settings(store=tmp_path / "ferry-store"))
+        .timeline("Hardanger ferry strike", since="2022-03-03")
+        .developments[0]
+        .date
+        == "2022-03-04"
+    )
+    assert make_timeline(ferry, "volcanic eruption in Iceland").developments == ()

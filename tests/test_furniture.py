@@ -53,6 +53,8 @@ def test_furniture_and_questions_are_told_from_news(sentence, furniture):
         ("NATO leaders agreed on Wednesday to invite Finland and Sweden.", "NATO leaders"),
         ("US President Joe Biden - who spoke first - said the alliance was united.", "US Pres"),
         ("(CNN) Angry protesters stormed the residence on Saturday.", "Angry protesters"),
+        ("Colombo, Sri Lanka (CNN) For three nights protesters filled the streets.", "For three"),
+        ("London (CNN Business) When people took to the streets they chanted.", "When people"),
     ],
 )
 def test_an_opening_dateline_is_left_out_of_the_quote(sentence, news):

@@ -51,6 +51,8 @@ _TEASER = re.compile(
 # brackets, then a dash: "WASHINGTON (AP) —", "MADRID, June 29 (Reuters) -", "LONDON —".
 _DATELINE = re.compile(
     r"^\s*\([A-Z][A-Za-z .&]{1,30}\)\s+(?=[A-Z])|"  # an agency alone: "(CNN) Angry ..."
+    # a place then an agency, no dash: "Colombo, Sri Lanka (CNN) For three ..."
+    r"^\s*[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,4}\s*\([A-Z][A-Za-z .&]{1,30}\)\s+(?=[A-Z])|"
     r"^\s*[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z.]*(?:\s+[A-Z][A-Za-z.]*)*)?"
     r"(?:,?\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?)(?:,?\s+\d{4})?)?"
     r"\s*(?:\([A-Za-z .&]{1,30}\))?\s*[-–—]{1,2}\s+"

@@ -1,4 +1,5 @@
-"""`assistant brief`: the top stories of a period, each with a headline and a cited lead."""
+"""`assistant brief` (the top stories of a period, each with a headline and a cited lead) and
+`assistant timeline` (how a story unfolded, one cited sentence per development)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--json", action="store_true", help="print JSON, each story's articles too")
     add_store_options(b)
     b.set_defaults(run=run_brief)
+    add_timeline_parser(sub)
 
 
 def run_brief(args: argparse.Namespace) -> int:
@@ -45,4 +47,37 @@ def run_brief(args: argparse.Namespace) -> int:
         print(json.dumps(brief.to_dict(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(brief.lines()))
+    return 0
+
+
+def add_timeline_parser(sub: Any) -> None:
+    t = sub.add_parser("timeline", help="how a story unfolded: its developments by date, cited")
+    t.add_argument("topic", help="what the story is about")
+    t.add_argument("--since", help="from this day, YYYY-MM-DD (default: all)")
+    t.add_argument("--until", help="up to this day, YYYY-MM-DD (default: all)")
+    t.add_argument("--source", action="append", help="only this outlet (repeat for more)")
+    t.add_argument("--json", action="store_true", help="print JSON")
+    add_store_options(t)
+    t.set_defaults(run=run_timeline)
+
+
+def run_timeline(args: argparse.Namespace) -> int:
+    from assistant.assistant import make_filters
+    from assistant.timeline import make_timeline
+
+    if not args.topic.strip():
+        raise UsageError('give the timeline a topic: assistant timeline "what it is about"')
+    try:
+        chosen = make_filters(sources=args.source, since=args.since, until=args.until)
+    except QuestionError as exc:
+        raise UsageError(str(exc)) from None
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+    )
+    timeline = make_timeline(index, args.topic, chosen.since, chosen.until, chosen.sources)
+    if args.json:
+        print(json.dumps(timeline.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(timeline.lines()))
     return 0

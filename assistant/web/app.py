@@ -588,6 +588,19 @@ class WebApp:
             raise gr.Error(str(exc), print_exception=False) from None
         return found.to_dict()
 
+    def timeline(
+        self, topic: str, since: str = "", until: str = "", sources: str | list[str] | None = None
+    ) -> dict[str, Any]:
+        """How the story of `topic` unfolded: its developments by date (YYYY-MM-DD bounds),
+        each a sentence quoted with its offsets, and the articles that reported the same."""
+        try:
+            found = self.assistant.timeline(
+                topic, sources=sources or None, since=since or None, until=until or None
+            )
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return found.to_dict()
+
     def articles(
         self,
         search: str = "",

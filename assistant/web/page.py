@@ -4,7 +4,7 @@ re-index, index status), and the events that connect them to a `WebApp`'s handle
 attribute of `ui`); `named` wires a handler to parts by those names, so the handler's keyword
 arguments and the dict it returns say which part is which.
 
-Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/brief`, `/articles`,
+Only the endpoints meant for programs are named (`/ask`, `/index_status`, `/brief`, `/timeline`, `/articles`,
 `/remove_articles`, `/upload_articles`, `/add_links`, `/reindex`); every other event is private. Not here: the handlers (`assistant.web.app`), the HTML
 (`assistant.web.render`) and the look (`assistant.web.look`).
 """
@@ -92,6 +92,7 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
         gr.api(index_status, api_name="index_status")
         gr.api(app.articles, api_name="articles")
         gr.api(app.brief, api_name="brief")
+        gr.api(app.timeline, api_name="timeline")
         gr.api(app.remove_articles, api_name="remove_articles", **ONE_WRITER)
     return demo
 

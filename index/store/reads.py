@@ -213,14 +213,22 @@ class ArticleReads:
         return self.embedder.embed(texts)
 
     @reads
-    def article_vectors(self, filters: Filters | None = None) -> dict[str, np.ndarray]:
+    def article_vectors(
+        self, filters: Filters | None = None, ids: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """Each article's mean live chunk vector, unit length, for the articles that pass
-        `filters` (what stories are grouped by)."""
+        `filters` (and are among `ids`, when given): what stories are grouped by."""
         self.refresh()
-        allowed = None
-        where = None
+        allowed: set[str] | None = None
+        where: dict[str, Any] | None = None
         if filters is not None and not filters.empty:
             allowed, where = self._allowed(filters), chroma_where(filters)
+        if ids is not None:
+            allowed = set(ids) if allowed is None else allowed & set(ids)
+            among = {"article_id": {"$in": sorted(allowed)}}
+            where = among if where is None else {"$and": [where, among]}
+            if not allowed:
+                return {}
         got = self._store.chunks.get(where=where, include=["embeddings", "metadatas"])
         sums: dict[str, np.ndarray] = {}
         counts: dict[str, int] = {}

@@ -1,0 +1,111 @@
+"""The timeline of a topic: its developments in date order, one sentence each, quoted from the
+articles with their offsets; near-repeats merged ("also reported by ...").
+
+The articles about the topic are found as a question's passages are (the dense and keyword
+searches of the index), kept when their whole-article vector is close to the topic
+(`ABOUT_COSINE`, as the brief's `--about`), folded copies once. Each gives its lead (the first
+sentence that is news, `assistant.brief.lead`); a lead that says what an earlier one of the
+timeline said (cosine of the two sentences at `REPEAT_COSINE` or more) joins that development
+as "also reported by" its outlet. Dates are the articles' own; an undated article is left out
+(a timeline never invents a date).
+
+Not here: the brief (`assistant.brief`), grouping stories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, lead
+from index import ArticleIndex, Filters
+
+CANDIDATES = 60  # chunks each search brings back
+REPEAT_COSINE = 0.8  # two leads this close say the same thing
+
+
+@dataclass(frozen=True)
+class Development:
+    """One step of a timeline: its date, the sentence that tells it (with its article), and
+    the other articles that reported the same."""
+
+    date: str
+    lead: Lead
+    article: StoryArticle
+    also: tuple[StoryArticle, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    topic: str
+    developments: tuple[Development, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        if not self.developments:
+            return [f"No dated article is about {self.topic!r}."]
+        out = [f"Timeline: {self.topic}", ""]
+        for d in self.developments:
+            outlet = d.article.source or "no outlet named"
+            out.append(f"{d.date}  “{d.lead.quote}” ({outlet}) [{d.article.id}]")
+            if d.also:
+                names = ", ".join(dict.fromkeys(a.source or a.title for a in d.also))
+                out.append(f"            also reported by {names}")
+        return out
+
+
+def make_timeline(
+    index: ArticleIndex,
+    topic: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    sources: Sequence[str] = (),
+) -> Timeline:
+    """The developments of `topic` from `since` to `until` (all dates when None)."""
+    filters = Filters(sources=tuple(sources), since=since, until=until)
+    hits = index.dense_search(topic, CANDIDATES, filters) + index.keyword_search(
+        topic, CANDIDATES, filters
+    )
+    found = list(dict.fromkeys(h.chunk.article_id for h in hits))
+    vectors = index.article_vectors(filters, ids=found)
+    if not vectors:
+        return Timeline(topic, ())
+    wanted = index.embed([topic])[0]
+    records = index.records()
+    groups = index.groups_of(vectors)
+    about, seen = [], set()
+    for a in sorted(vectors, key=lambda a: (records[a].published, a)):
+        record = records.get(a)
+        if record is None or not record.published or float(vectors[a] @ wanted) < ABOUT_COSINE:
+            continue
+        if groups.get(a, a) in seen:
+            continue  # a folded copy: its first article stands for it
+        seen.add(groups.get(a, a))
+        about.append(a)
+    leads = [(a, lead(index, a)) for a in about]
+    told = [(a, found_lead) for a, found_lead in leads if found_lead is not None]
+    if not told:
+        return Timeline(topic, ())
+    said = index.embed([found_lead.quote for _, found_lead in told])
+    developments: list[Development] = []
+    vectors_of: list[np.ndarray] = []
+    for (a, found_lead), vector in zip(told, said, strict=True):
+        record = records[a]
+        article = StoryArticle(a, record.title, record.source, record.published[:10], record.url)
+        same = next(
+            (i for i, v in enumerate(vectors_of) if float(v @ vector) >= REPEAT_COSINE), None
+        )
+        if same is not None:
+            earlier = developments[same]
+            developments[same] = Development(
+                earlier.date, earlier.lead, earlier.article, (*earlier.also, article)
+            )
+            continue
+        developments.append(Development(article.published, found_lead, article))
+        vectors_of.append(vector)
+    return Timeline(topic, tuple(developments))
