@@ -30,7 +30,7 @@ from assistant.brief import Brief, brief_answer, make_brief, news_period, period
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
-from assistant.timeline import Timeline, make_timeline
+from assistant.timeline import Timeline, make_timeline, timeline_answer, timeline_topic
 from assistant.types import Answer
 from index import ArticleIndex, Filters
 
@@ -141,6 +141,14 @@ class Assistant:
                     f"the store at {self.settings.store} holds no articles: index some with "
                     "`assistant index PATH`"
                 )
+        topic = timeline_topic(question)
+        if topic is not None:  # how something unfolded: its timeline
+            found = make_timeline(self.index, topic, chosen.since, chosen.latest, chosen.sources)
+            told = timeline_answer(self.index, question, found, time.perf_counter() - began)
+            for sentence in told.sentences:
+                yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
+            yield told
+            return
         period = news_period(question, chosen.latest or dt.date.today())
         if period is not None:  # the news in general: a brief of the period
             brief = make_brief(self.index, period[0], period[1], chosen.sources, top=5)

@@ -68,9 +68,29 @@ def period(since: str, until: str | None, today: dt.date) -> tuple[dt.date, dt.d
     return start, end
 
 
+_SINCE = re.compile(
+    r"^\W*what(?:'s|’s)?\s+(?:happened|(?:has\s+)?changed|is\s+new|new)\s+since\s+"
+    r"(?:last\s+)?(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"\d{4}-\d{2}-\d{2})\W*$",
+    re.IGNORECASE,
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def news_period(question: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
-    """The period a question for the news in general asks about (today; yesterday; else the
-    last 7 days), or None for any other question."""
+    """The period a question for the news in general asks about (today; yesterday; since a
+    weekday or a date; else the last 7 days), or None for any other question."""
+    since = _SINCE.match(question.strip())
+    if since is not None:
+        day = since.group("day").lower()
+        if day in _WEEKDAYS:  # the last such day before today
+            back = (today.weekday() - _WEEKDAYS.index(day)) % 7 or 7
+            return today - dt.timedelta(days=back), today
+        try:
+            start = dt.date.fromisoformat(day)
+        except ValueError:
+            return None
+        return (start, today) if start <= today else None
     match = _GENERAL.match(question.strip())
     if match is None:
         return None

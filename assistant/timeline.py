@@ -9,20 +9,33 @@ timeline said (cosine of the two sentences at `REPEAT_COSINE` or more) joins tha
 as "also reported by" its outlet. Dates are the articles' own; an undated article is left out
 (a timeline never invents a date).
 
+A question asking how something unfolded ("How did the Sri Lanka crisis unfold?", "What's the
+latest on the ferry strike?", "Timeline of the Webb telescope") is answered with its timeline
+(`timeline_topic` reads the topic from the question's own words; `timeline_answer` makes the
+timeline an `Answer`, each development a cited sentence, its repeats as "also in").
+
 Not here: the brief (`assistant.brief`), grouping stories.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, lead
+from assistant.types import Answer, AnswerSentence, Citation, Copy
 from index import ArticleIndex, Filters
 
+_UNFOLD = re.compile(
+    r"^\W*(?:how\s+(?:did|has|have)\s+(?P<a>.+?)\s+(?:unfold(?:ed)?|develop(?:ed)?|evolve[d]?|"
+    r"play(?:ed)?\s+out)|what(?:'s|’s|\s+is)\s+the\s+latest\s+(?:on|about|in|with)\s+(?P<b>.+?)|"
+    r"(?:give\s+me\s+|show\s+me\s+)?(?:a\s+|the\s+)?timeline\s+(?:of|for)\s+(?P<c>.+?))\W*$",
+    re.IGNORECASE,
+)
 CANDIDATES = 60  # chunks each search brings back
 REPEAT_COSINE = 0.8  # two leads this close say the same thing
 
@@ -109,3 +122,59 @@ def make_timeline(
         developments.append(Development(article.published, found_lead, article))
         vectors_of.append(vector)
     return Timeline(topic, tuple(developments))
+
+
+def timeline_topic(question: str) -> str | None:
+    """The topic of a question asking how something unfolded, or None for any other."""
+    match = _UNFOLD.match(question.strip())
+    if match is None:
+        return None
+    topic = next(g for g in match.groups() if g)
+    return re.sub(r"^(?:the|a|an)\s+", "", topic.strip(), flags=re.IGNORECASE) or None
+
+
+def timeline_answer(
+    index: ArticleIndex, question: str, timeline: Timeline, seconds: float
+) -> Answer:
+    """The timeline as the chat's answer: each development's sentence, cited, in date order;
+    the articles that reported the same are its citation's "also in"."""
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    for d in timeline.developments:
+        n = len(citations) + 1
+        lead = d.lead
+        also = tuple(Copy(a.id, a.title, a.source, a.url, a.published) for a in d.also)
+        citations.append(
+            Citation(
+                n=n,
+                article_id=lead.article_id,
+                title=d.article.title,
+                source=d.article.source,
+                url=d.article.url,
+                published=d.article.published,
+                passage=lead.quote,
+                start=lead.quote_start,
+                end=lead.quote_end,
+                quote=lead.quote,
+                quote_start=lead.quote_start,
+                quote_end=lead.quote_end,
+                score=1.0,
+                also_in=also,
+            )
+        )
+        sentences.append(AnswerSentence(f"{d.date}: {lead.quote}", (n,), True, 1.0))
+    text = (
+        " ".join(s.text for s in sentences)
+        if sentences
+        else f"No dated article is about {timeline.topic!r}."
+    )
+    return Answer(
+        question=question,
+        text=text,
+        citations=tuple(citations),
+        sentences=tuple(sentences),
+        mode="extractive",
+        answered=bool(citations),
+        standalone_question=f"timeline: {timeline.topic}",
+        seconds=round(seconds, 4),
+    )

@@ -236,3 +236,24 @@ def test_a_timeline_tells_a_story_in_date_order_merging_repeats(ferry, tmp_path)
         == "2022-03-04"
     )
     assert make_timeline(ferry, "volcanic eruption in Iceland").developments == ()
+
+
+def test_how_a_story_unfolded_is_answered_with_its_timeline(ferry, tmp_path):
+    assistant = Assistant(ferry, Settings(store=tmp_path / "ferry-store"))
+    answer = assistant.ask("How did the Hardanger ferry strike unfold?")
+    assert answer.answered and answer.standalone_question == "timeline: Hardanger ferry strike"
+    assert [s.text[:10] for s in answer.sentences] == ["2022-03-01", "2022-03-02", "2022-03-04"]
+    repeat = answer.citations[1]
+    assert [c.source for c in repeat.also_in] == ["Fjord Times"]  # "also reported by"
+    for c in answer.citations:
+        assert ferry.article(c.article_id).text[c.quote_start : c.quote_end] == c.quote
+    latest = assistant.ask("What's the latest on the ferry strike?")
+    assert latest.sentences[-1].text.startswith("2022-03-04")
+
+
+def test_what_happened_since_a_weekday_is_a_brief_of_those_days(ferry, tmp_path):
+    assistant = Assistant(ferry, Settings(store=tmp_path / "ferry-store"))
+    # as of Friday 2022-03-04: since Wednesday is 2022-03-02 .. 2022-03-04
+    answer = assistant.ask("What happened since Wednesday?", as_of="2022-03-04")
+    assert answer.answered
+    assert all("2022-03-02" <= c.published[:10] <= "2022-03-04" for c in answer.citations)
