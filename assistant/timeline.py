@@ -89,13 +89,17 @@ def make_timeline(
     if not vectors:
         return Timeline(topic, ())
     wanted = index.embed([topic])[0]
+    close = [a for a, v in vectors.items() if float(v @ wanted) >= ABOUT_COSINE]
+    return timeline_of(index, topic, close)
+
+
+def timeline_of(index: ArticleIndex, topic: str, article_ids: Sequence[str]) -> Timeline:
+    """The timeline told by these articles (a story's): dated ones, copies once, by date."""
     records = index.records()
-    groups = index.groups_of(vectors)
+    dated = [a for a in dict.fromkeys(article_ids) if a in records and records[a].published]
+    groups = index.groups_of(dated)
     about, seen = [], set()
-    for a in sorted(vectors, key=lambda a: (records[a].published, a)):
-        record = records.get(a)
-        if record is None or not record.published or float(vectors[a] @ wanted) < ABOUT_COSINE:
-            continue
+    for a in sorted(dated, key=lambda a: (records[a].published, a)):
         if groups.get(a, a) in seen:
             continue  # a folded copy: its first article stands for it
         seen.add(groups.get(a, a))

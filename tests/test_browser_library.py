@@ -5,7 +5,8 @@ cited sentences marked; the library is searched and a row opens its article; an 
 deleted after the reader confirms (and kept when they do not), the store checked; the same
 through the HTTP API (`/articles`, `/remove_articles`); the conversation exported as Markdown
 and kept across a reload (follow-ups go on from it) until "New chat"; a file over the upload
-limit refused before it is sent.
+limit refused before it is sent; the date filters' calendar; an uploaded article's outlet and
+date set; the Briefing tab's stories, opening their articles.
 
 Its own server on its own copy of the samples: the tests delete articles. Each test deletes a
 different one and asserts counts relative to what it found, so the order they run in does not
@@ -343,3 +344,23 @@ def test_the_date_filters_are_picked_on_a_calendar(page):
     ask(page, "What did the Webb telescope find on WASP-96 b?")
     dates = page.locator("#na-sources .na-meta").all_inner_texts()
     assert dates and all("Jul 2022" in d for d in dates), dates  # nothing before July
+
+
+def test_the_briefing_shows_the_latest_weeks_stories_and_opens_their_articles(page):
+    page.get_by_role("tab", name="Briefing").click()
+    card = page.locator("#na-briefing .na-story").first
+    card.wait_for(timeout=TIMEOUT_MS)
+    head = page.inner_text("#na-briefing .na-head")
+    assert head.startswith("Top stories") and "Jul 2022" in head  # the collection's latest week
+    assert card.locator(".na-lead mark").inner_text().strip()
+    assert "Who reported it:" in card.inner_text()
+    card.locator("a.na-read").click()  # its lead's article, whole, in the Library
+    page.wait_for_selector("#na-reader .na-article-text", timeout=TIMEOUT_MS)
+    assert page.get_by_role("tab", name="Library").get_attribute("aria-selected") == "true"
+    page.get_by_role("tab", name="Briefing").click()
+    page.locator("#na-brief-period input").click()
+    page.get_by_role("option", name="The last 7 days").click()
+    page.wait_for_function(  # the samples are of 2022: nothing this week
+        "document.querySelector('#na-briefing')?.innerText.startsWith('Nothing new between')",
+        timeout=TIMEOUT_MS,
+    )

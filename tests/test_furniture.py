@@ -86,6 +86,8 @@ def test_the_answer_quotes_the_news_not_the_caption_question_or_prompt(embedder)
         "From the Network and wire reports",
         "The Associated Press contributed to this report.",
         "Contributing: Ana Lopez, Ben Ode",
+        "Editor's note: This page recaps the news from Election Day.",
+        "We will use the details you have shared to manage your registration.",
     ],
 )
 def test_newsletter_prompts_and_report_credits_are_furniture(sentence):

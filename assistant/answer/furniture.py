@@ -38,7 +38,9 @@ _PROMPT = re.compile(
     r"newsletter|\b[^.!?]{0,60}\bnewsletter)|our newsletter|(?:wire reports|"
     r"contributed to this report)\b|newsletter\b.{0,40}\binbox|(?:accept|we use|this site uses) "
     r"(?:all )?cookies|cookie (?:policy|settings|preferences)|all rights reserved|click here|"
-    r"download (?:the|our) app|follow us on|share this (?:article|story))\b|^advertisement$|^contributing\s*:",
+    r"download (?:the|our) app|follow us on|share this (?:article|story)|"
+    r"manage your (?:registration|subscription|account)|editor['’]s note)\b|"
+    r"^advertisement$|^contributing\s*:",
     re.IGNORECASE,
 )
 # A line that points to another article, not a sentence of this one: a related-link marker

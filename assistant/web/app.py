@@ -33,7 +33,10 @@ import gradio as gr
 from assistant import library
 from assistant.answer.followup import Turn
 from assistant.assistant import Assistant, Conversation, clean_question, make_filters
+from assistant.brief import make_brief
+from assistant.brief import period as period_of
 from assistant.errors import NewsAssistantError, QuestionError
+from assistant.timeline import timeline_of
 from assistant.types import Answer
 from assistant.web import render
 from assistant.web.uploads import (
@@ -283,6 +286,29 @@ class WebApp:
             k += 1  # a question stands for the answer that follows it
         chosen = answers[k] if 0 <= k < len(answers) else None
         return render.sources_html(chosen) if chosen is not None else gr.skip()
+
+    # -- the briefing ---------------------------------------------------------------------------
+    def briefing(
+        self, brief_period: str, brief_sources: list[str] | None, brief_about: str
+    ) -> Parts:
+        """The Briefing tab for a period ("latest": the 7 days up to the collection's newest
+        article; "24h", "7d", "30d": up to today), outlets (none: all) and a topic."""
+        records = self.index.records()
+        if brief_period == "latest":
+            newest = max((r.published[:10] for r in records.values() if r.published), default="")
+            end = dt.date.fromisoformat(newest) if newest else dt.date.today()
+            since, until = end - dt.timedelta(days=6), end
+        else:
+            since, until = period_of(brief_period or "7d", None, dt.date.today())
+        chosen = [s for s in brief_sources or () if s in self.index.sources()]
+        found = make_brief(self.index, since, until, chosen, brief_about or "", top=10)
+        timelines = [
+            timeline_of(self.index, s.headline, [a.id for a in s.articles]) for s in found.stories
+        ]
+        return {
+            "briefing": render.brief_html(found, timelines),
+            "brief_sources": gr.Dropdown(choices=list(self.index.sources()), value=chosen),
+        }
 
     # -- the library --------------------------------------------------------------------------
     def library(self, lib_search: str, lib_sources: Sequence[str] | None) -> Parts:

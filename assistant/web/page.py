@@ -1,4 +1,5 @@
-"""The page's layout: a Chat tab (chat, filters, sources), a Library tab (every article, searched,
+"""The page's layout: a Chat tab (chat, filters, sources), a Briefing tab (the top stories of a
+period, each with its lead, how it unfolded and who reported it), a Library tab (every article, searched,
 read whole with its cited sentences marked, deleted) and an Add articles tab (uploads, links,
 re-index, index status), and the events that connect them to a `WebApp`'s handlers. Each part of the page has a name (an
 attribute of `ui`); `named` wires a handler to parts by those names, so the handler's keyword
@@ -58,6 +59,8 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 _chat_column(app, ui)
                 _filters_and_sources(ui)
+            with gr.Tab("Briefing", id="briefing") as ui.briefing_tab:
+                _briefing_column(ui)
             with gr.Tab("Library", id="library") as ui.library_tab, gr.Row(equal_height=False):
                 _library_columns(ui)
             with gr.Tab("Add articles", id="add"), gr.Row(equal_height=False):
@@ -65,6 +68,7 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
                 with gr.Column(scale=2):
                     ui.status = gr.HTML(elem_id="na-status")
         _wire_chat(app, ui)
+        _wire_briefing(app, ui)
         _wire_library(app, ui)
         _wire_indexing(app, ui)
         demo.load(None, js=web_look.SCRIPT.read_text(encoding="utf-8"))  # phone layout, links
@@ -145,6 +149,32 @@ def _filters_and_sources(ui: SimpleNamespace) -> None:
                 )
             ui.filter_note = gr.HTML(elem_id="na-filter-note")
         ui.sources = gr.HTML(elem_id="na-sources", max_height=560)
+
+
+PERIODS = [
+    ("The collection's latest week", "latest"),
+    ("The last 24 hours", "24h"),
+    ("The last 7 days", "7d"),
+    ("The last 30 days", "30d"),
+]
+
+
+def _briefing_column(ui: SimpleNamespace) -> None:
+    with gr.Row(equal_height=True):
+        ui.brief_period = gr.Dropdown(
+            choices=PERIODS, value="latest", label="Period", scale=2, elem_id="na-brief-period"
+        )
+        ui.brief_sources = gr.Dropdown(
+            label="Outlets (none chosen: all)",
+            multiselect=True,
+            choices=[],
+            scale=2,
+            elem_id="na-brief-sources",
+        )
+        ui.brief_about = gr.Textbox(
+            label="About", placeholder="Only stories about …", scale=2, elem_id="na-brief-about"
+        )
+    ui.briefing = gr.HTML(elem_id="na-briefing")
 
 
 def _library_columns(ui: SimpleNamespace) -> None:
@@ -356,6 +386,22 @@ CONFIRM_DELETE = """(chosen, ...rest) => {
   return [confirm(`Delete “${title}” from the index? Its passages go with it.`) ? chosen : '',
           ...rest];
 }"""
+
+
+def _wire_briefing(app: WebApp, ui: SimpleNamespace) -> None:
+    # drawn when the tab is opened (a tab not yet shown has nothing to fill) and as its
+    # choices change
+    briefed = named(
+        ui,
+        app.briefing,
+        ("brief_period", "brief_sources", "brief_about"),
+        ("briefing", "brief_sources"),
+    )
+    quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    ui.briefing_tab.select(**briefed, **quiet)
+    ui.brief_period.input(**briefed, **quiet, trigger_mode="always_last")
+    ui.brief_sources.input(**briefed, **quiet, trigger_mode="always_last")
+    ui.brief_about.submit(**briefed, **quiet, trigger_mode="always_last")
 
 
 def _wire_library(app: WebApp, ui: SimpleNamespace) -> None:

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.brief import Brief
 from assistant.library import LibraryEntry, Removal
+from assistant.timeline import Timeline
 from assistant.types import Answer, Citation
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~|$#])")
@@ -359,6 +361,70 @@ def _kept(text: str, keep: list[bool], start: int, end: int | None) -> str:
 def plain_text(text: str) -> str:
     """`text` without its Markdown syntax: '# **Big** [news](https://x)' -> 'Big news'."""
     return _kept(text, _text_mask(text), 0, None)
+
+
+# -- the briefing ------------------------------------------------------------------------------
+def brief_html(brief: Brief, timelines: Sequence[Timeline]) -> str:
+    """The Briefing tab: a card per story, best first: headline, how widely and when it was
+    covered, its lead quoted (and the way to read its article), how it unfolded, and which
+    outlet reported how much of it."""
+    if not brief.stories:
+        return (
+            '<div class="na-brief"><div class="na-empty">Nothing new between '
+            f"{esc(nice_date(brief.since))} and {esc(nice_date(brief.until))}.</div></div>"
+        )
+    head = (
+        f'<div class="na-head"><span>Top stories</span><span class="na-count">'
+        f"{esc(nice_date(brief.since))} – {esc(nice_date(brief.until))} · "
+        f"{brief.articles:,} article{'s' if brief.articles != 1 else ''}</span></div>"
+    )
+    cards = [head]
+    for i, (story, timeline) in enumerate(zip(brief.stories, timelines, strict=True), 1):
+        count = len(story.articles)
+        span = nice_date(story.first)
+        if story.last and story.last != story.first:
+            span = f"{nice_date(story.first)} – {nice_date(story.last)}"
+        per_outlet: dict[str, int] = {}
+        for a in story.articles:
+            per_outlet[a.source or "no outlet named"] = (
+                per_outlet.get(a.source or "no outlet named", 0) + 1
+            )
+        meta = f"{count} article{'s' if count != 1 else ''} · {len(per_outlet)} outlet" + (
+            "s" if len(per_outlet) != 1 else ""
+        )
+        lead = ""
+        if story.lead is not None:
+            lead = (
+                f'<p class="na-lead"><mark>{esc(plain_text(story.lead.quote))}</mark></p>'
+                f'<div class="na-card-foot"><a class="na-read" href="#na-reader" '
+                f'data-article="{esc(story.lead.article_id)}">Read the whole article</a></div>'
+            )
+        steps = "".join(
+            f'<li><span class="na-when">{esc(nice_date(d.date))}</span> '
+            f'{esc(plain_text(d.lead.quote))} <span class="na-by">'
+            f"({esc(d.article.source or plain_text(d.article.title))}"
+            + (
+                f"; also {esc(', '.join(dict.fromkeys(a.source or a.title for a in d.also)))}"
+                if d.also
+                else ""
+            )
+            + ")</span></li>"
+            for d in timeline.developments
+        )
+        unfold = (
+            f'<details class="na-unfold"><summary>How it unfolded ({len(timeline.developments)})'
+            f"</summary><ol>{steps}</ol></details>"
+            if len(timeline.developments) > 1
+            else ""
+        )
+        outlets = " · ".join(f"{esc(o)} {n}" for o, n in per_outlet.items())
+        cards.append(
+            f'<div class="na-card na-story" id="na-story-{i}"><div class="na-title">'
+            f'<span class="na-n">{i}</span> {esc(plain_text(story.headline))}</div>'
+            f'<div class="na-meta">{meta} · {esc(span)}</div>{lead}{unfold}'
+            f'<div class="na-also">Who reported it: {outlets}</div></div>'
+        )
+    return f'<div class="na-brief na-sources">{"".join(cards)}</div>'
 
 
 # -- the library ------------------------------------------------------------------------------
