@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.answer.furniture import dateline_end, is_furniture
 from assistant.errors import QuestionError
-from assistant.types import Answer, AnswerSentence, Citation
+from assistant.types import Answer, AnswerSentence, Citation, Copy
 from index import ArticleIndex, Filters, split_sentences
 
 STORY_COSINE = 0.34  # docs/stories.md: coverage 0.718 at 10 with 0.969 of different questions apart
@@ -277,49 +277,60 @@ def lead(index: ArticleIndex, article_id: str) -> Lead | None:
     return None
 
 
+def lead_citation(
+    n: int, lead: Lead, article: StoryArticle, score: float, also: tuple[Copy, ...] = ()
+) -> Citation:
+    """Citation `n` of a lead sentence: the sentence is its own passage."""
+    return Citation(
+        n=n,
+        article_id=lead.article_id,
+        title=article.title,
+        source=article.source,
+        url=article.url,
+        published=article.published,
+        passage=lead.quote,
+        start=lead.quote_start,
+        end=lead.quote_end,
+        quote=lead.quote,
+        quote_start=lead.quote_start,
+        quote_end=lead.quote_end,
+        score=score,
+        also_in=also,
+    )
+
+
+def quoted_answer(
+    question: str,
+    lines: Sequence[tuple[str, Citation]],
+    nothing: str,
+    read_as: str,
+    seconds: float,
+) -> Answer:
+    """An answer made of quoted sentences (`lines`: each sentence's text and its citation), or
+    `nothing` said plainly when there are none; `read_as` is how the question was read."""
+    sentences = tuple(AnswerSentence(text, (c.n,), True, 1.0) for text, c in lines)
+    return Answer(
+        question=question,
+        text=" ".join(s.text for s in sentences) if sentences else nothing,
+        citations=tuple(c for _, c in lines),
+        sentences=sentences,
+        mode="extractive",
+        answered=bool(sentences),
+        standalone_question=read_as,
+        seconds=round(seconds, 4),
+    )
+
+
 def brief_answer(index: ArticleIndex, question: str, brief: Brief, seconds: float) -> Answer:
     """The brief as the chat's answer: each story's lead one sentence, cited by a citation of
     its article (the sources panel shows the stories' articles); nothing new, said plainly."""
-    citations: list[Citation] = []
-    sentences: list[AnswerSentence] = []
-    records = index.records()
+    lines: list[tuple[str, Citation]] = []
     for story in brief.stories:
         lead = story.lead
-        record = records.get(lead.article_id) if lead is not None else None
-        if lead is None or record is None:
+        article = next((a for a in story.articles if lead and a.id == lead.article_id), None)
+        if lead is None or article is None:
             continue
-        n = len(citations) + 1
-        citations.append(
-            Citation(
-                n=n,
-                article_id=lead.article_id,
-                title=record.title,
-                source=record.source,
-                url=record.url,
-                published=record.published,
-                passage=lead.quote,
-                start=lead.quote_start,
-                end=lead.quote_end,
-                quote=lead.quote,
-                quote_start=lead.quote_start,
-                quote_end=lead.quote_end,
-                score=float(len(story.articles)),
-            )
-        )
-        sentences.append(AnswerSentence(lead.quote, (n,), True, 1.0))
-    if not citations:
-        text = (
-            f"Nothing new between {brief.since} and {brief.until}: no article was published then."
-        )
-    else:
-        text = " ".join(s.text for s in sentences)
-    return Answer(
-        question=question,
-        text=text,
-        citations=tuple(citations),
-        sentences=tuple(sentences),
-        mode="extractive",
-        answered=bool(citations),
-        standalone_question=question,
-        seconds=round(seconds, 4),
-    )
+        cited = lead_citation(len(lines) + 1, lead, article, float(len(story.articles)))
+        lines.append((lead.quote, cited))
+    nothing = f"Nothing new between {brief.since} and {brief.until}: no article was published then."
+    return quoted_answer(question, lines, nothing, question, seconds)

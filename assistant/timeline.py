@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, lead
-from assistant.types import Answer, AnswerSentence, Citation, Copy
+from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, lead, lead_citation, quoted_answer
+from assistant.types import Answer, Copy
 from index import ArticleIndex, Filters
 
 _UNFOLD = re.compile(
@@ -142,43 +142,9 @@ def timeline_answer(
 ) -> Answer:
     """The timeline as the chat's answer: each development's sentence, cited, in date order;
     the articles that reported the same are its citation's "also in"."""
-    citations: list[Citation] = []
-    sentences: list[AnswerSentence] = []
-    for d in timeline.developments:
-        n = len(citations) + 1
-        lead = d.lead
+    lines = []
+    for n, d in enumerate(timeline.developments, 1):
         also = tuple(Copy(a.id, a.title, a.source, a.url, a.published) for a in d.also)
-        citations.append(
-            Citation(
-                n=n,
-                article_id=lead.article_id,
-                title=d.article.title,
-                source=d.article.source,
-                url=d.article.url,
-                published=d.article.published,
-                passage=lead.quote,
-                start=lead.quote_start,
-                end=lead.quote_end,
-                quote=lead.quote,
-                quote_start=lead.quote_start,
-                quote_end=lead.quote_end,
-                score=1.0,
-                also_in=also,
-            )
-        )
-        sentences.append(AnswerSentence(f"{d.date}: {lead.quote}", (n,), True, 1.0))
-    text = (
-        " ".join(s.text for s in sentences)
-        if sentences
-        else f"No dated article is about {timeline.topic!r}."
-    )
-    return Answer(
-        question=question,
-        text=text,
-        citations=tuple(citations),
-        sentences=tuple(sentences),
-        mode="extractive",
-        answered=bool(citations),
-        standalone_question=f"timeline: {timeline.topic}",
-        seconds=round(seconds, 4),
-    )
+        lines.append((f"{d.date}: {d.lead.quote}", lead_citation(n, d.lead, d.article, 1.0, also)))
+    nothing = f"No dated article is about {timeline.topic!r}."
+    return quoted_answer(question, lines, nothing, f"timeline: {timeline.topic}", seconds)

@@ -106,6 +106,19 @@ def centroid_online(vectors: np.ndarray, threshold: float, order: list[int]) -> 
     return labels
 
 
+def apart_pairs(golds: list[list[str]], story_of: dict[str, object]) -> tuple[int, int]:
+    """(pairs of gold articles of different questions in different stories, all such pairs)."""
+    apart = pairs = 0
+    for x in range(len(golds)):
+        for y in range(x + 1, len(golds)):
+            for a in golds[x]:
+                for b in golds[y]:
+                    if a != b:
+                        pairs += 1
+                        apart += story_of[a] != story_of[b]
+    return apart, pairs
+
+
 def rank(stories: dict[int, list[int]], sources: list[str], days: list[str]) -> list[int]:
     """Stories by how widely and how recently they were covered: articles, outlets, newest."""
     return sorted(
@@ -151,13 +164,8 @@ def measure(
             asked += 1
             covered += any(g in brief for g in q["gold_ids"])
             golds.append([g for g in q["gold_ids"] if g in story_of])
-        for x in range(len(golds)):
-            for y in range(x + 1, len(golds)):
-                for a in golds[x]:
-                    for b in golds[y]:
-                        if a != b:
-                            pairs += 1
-                            apart += story_of[a] != story_of[b]
+        kept, seen = apart_pairs(golds, story_of)
+        apart, pairs = apart + kept, pairs + seen
     return covered / max(asked, 1), apart / max(pairs, 1)
 
 
@@ -182,16 +190,11 @@ def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
             asked += 1
             covered += any(g in in_brief for g in q["gold_ids"])
         golds = [[g for g in q["gold_ids"] if g in story_of] for q in questions]
-        for x in range(len(golds)):
-            for y in range(x + 1, len(golds)):
-                for a in golds[x]:
-                    for b in golds[y]:
-                        if a != b:
-                            pairs += 1
-                            apart += story_of[a] != story_of[b]
+        kept, seen = apart_pairs(golds, story_of)
+        apart, pairs = apart + kept, pairs + seen
     seconds.sort()
     print(
-        f"| the brief (`make_brief`, top {TOP} stories only) | {STORY_COSINE} | "
+        f"| the brief (`make_brief`) | {STORY_COSINE} | "
         f"{covered / max(asked, 1):.3f} | {apart / max(pairs, 1):.3f} | "
         f"p50 {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s |",
         flush=True,

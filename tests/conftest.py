@@ -8,12 +8,13 @@ serves the whole run, test subprocesses and served apps included.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from index.environment import DEFAULTS
-from tests.helpers import SHARED_DATA
+from tests.helpers import SAMPLES, SHARED_DATA
 
 os.environ.update(DEFAULTS)
 os.environ.setdefault(
@@ -55,3 +56,20 @@ def shared_articles() -> Path:
     if not path.exists():
         pytest.skip(f"needs the shared RealTime QA corpus at {path}")
     return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A copy of the sample articles the test may change."""
+    shutil.copytree(SAMPLES, tmp_path / "articles")
+    return tmp_path / "articles"
+
+
+@pytest.fixture
+def index(folder: Path, tmp_path: Path, embedder):
+    """An index of `folder` in `tmp_path / "store"`, sharing the loaded model."""
+    from index import ArticleIndex
+
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    assert index.sync([folder]).failed == 0
+    return index

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +16,9 @@ import pytest
 from assistant import Assistant, Brief, QuestionError, Settings
 from assistant.brief import group, make_brief
 from index import ArticleIndex
-from tests.helpers import SAMPLES, run_assistant
+from tests.helpers import run_assistant
 
 JUNE, AUGUST = dt.date(2022, 6, 1), dt.date(2022, 8, 1)
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    shutil.copytree(SAMPLES, tmp_path / "articles")
-    return tmp_path / "articles"
-
-
-@pytest.fixture
-def index(folder: Path, tmp_path: Path, embedder) -> ArticleIndex:
-    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
-    assert index.sync([folder]).failed == 0
-    return index
 
 
 def test_group_joins_an_article_to_the_closest_story_above_the_cosine():

@@ -19,19 +19,6 @@ from tests.helpers import MADRID, SAMPLES, run_assistant
 MADRID_ID = "https://example.org/news/2022/06/30/nato-madrid-summit-asia-pacific"
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    shutil.copytree(SAMPLES, tmp_path / "articles")
-    return tmp_path / "articles"
-
-
-@pytest.fixture
-def index(folder: Path, tmp_path: Path, embedder) -> ArticleIndex:
-    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
-    assert index.sync([folder]).failed == 0
-    return index
-
-
 def test_entries_are_listed_newest_first_with_outlet_date_link_and_chunks(index):
     found = library.entries(index)
     assert len(found) == len(index.records()) == 5
