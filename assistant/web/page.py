@@ -370,10 +370,12 @@ def _wire_chat(app: WebApp, ui: SimpleNamespace) -> None:
         app.show_selected, [ui.chatbot, ui.answers], ui.sources, api_visibility="private"
     )
     for box in (ui.since, ui.until):
-        box.blur(  # the last one left is checked even while an earlier check runs
+        box.blur(  # checks run one at a time, in the order the boxes were left: the last wins
             **named(ui, app.check_dates, ("since", "until"), ("filter_note",)),
             api_visibility="private",
             trigger_mode="always_last",
+            concurrency_limit=1,
+            concurrency_id="dates",
         )
 
 

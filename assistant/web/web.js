@@ -108,7 +108,9 @@
         box.focus();
         box.value = picker.value;  // an InputEvent, as typing makes: the page reads it
         box.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
-        box.blur();  // the filter note checks the dates when a box is left
+        // left once the page has taken the value in (it does so after this handler): the
+        // filter note checks the dates when a box is left
+        setTimeout(() => box.blur(), 0);
       });
       box.parentElement.classList.add("na-has-calendar");
       box.parentElement.append(picker, open);
