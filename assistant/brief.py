@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -30,7 +30,7 @@ import numpy as np
 from assistant.answer.furniture import dateline_end, is_furniture
 from assistant.errors import QuestionError
 from assistant.types import Answer, AnswerSentence, Citation, Copy
-from index import ArticleIndex, Filters, split_sentences
+from index import ArticleIndex, ArticleRecord, Filters, split_sentences
 
 STORY_COSINE = 0.34  # docs/stories.md: coverage 0.718 at 10 with 0.969 of different questions apart
 ABOUT_COSINE = 0.3  # an article is about --about TEXT at this cosine or more
@@ -227,12 +227,17 @@ def make_brief(
         return len(rows), len(outlets), max(records[ids[i]].published for i in rows)
 
     chosen = sorted(members, key=weight, reverse=True)[:top]
-    stories = tuple(_story(index, ids, matrix, members[label]) for label in chosen)
+    stories = tuple(_story(index, records, ids, matrix, members[label]) for label in chosen)
     return Brief(since.isoformat(), until.isoformat(), stories, len(ids))
 
 
-def _story(index: ArticleIndex, ids: list[str], matrix: np.ndarray, rows: list[int]) -> Story:
-    records = index.records()
+def _story(
+    index: ArticleIndex,
+    records: Mapping[str, ArticleRecord],
+    ids: list[str],
+    matrix: np.ndarray,
+    rows: list[int],
+) -> Story:
     centroid = matrix[rows].mean(axis=0)
     central = ids[max(rows, key=lambda i: float(matrix[i] @ centroid))]
     record = records[central]

@@ -151,7 +151,10 @@ def remove(index: ArticleIndex, ids: Sequence[str], uploads: Path | None = None)
     wanted = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
     known = [i for i in wanted if i in records]
     unknown = tuple(i for i in wanted if i not in records)
-    removed = tuple(e for e in entries(index) if e.id in set(known))
+    found = [e for e in (entry(index, i) for i in known) if e is not None]
+    found.sort(key=lambda e: e.title.casefold())
+    found.sort(key=lambda e: e.published, reverse=True)  # as `entries` lists them
+    removed = tuple(found)
     if not known:
         return Removal((), unknown)
     index.remove(known)
