@@ -20,6 +20,7 @@ import index  # noqa: F401  (sets the environment defaults before anything else 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant, Conversation
     from assistant.brief import Brief, Lead, Story, StoryArticle
+    from assistant.coverage import Claim, Coverage, Difference, Exclusive, OutletArticles
     from assistant.errors import (
         LLMError,
         NewsAssistantError,
@@ -46,6 +47,11 @@ _HOME = {
     "Lead": "assistant.brief",
     "Story": "assistant.brief",
     "StoryArticle": "assistant.brief",
+    "Claim": "assistant.coverage",
+    "Coverage": "assistant.coverage",
+    "Difference": "assistant.coverage",
+    "Exclusive": "assistant.coverage",
+    "OutletArticles": "assistant.coverage",
     "LibraryEntry": "assistant.library",
     "Development": "assistant.timeline",
     "Timeline": "assistant.timeline",
@@ -67,13 +73,18 @@ __all__ = [
     "Assistant",
     "Brief",
     "Citation",
+    "Claim",
     "Conversation",
     "Copy",
+    "Coverage",
     "Development",
+    "Difference",
+    "Exclusive",
     "LLMError",
     "Lead",
     "LibraryEntry",
     "NewsAssistantError",
+    "OutletArticles",
     "PromptError",
     "QuestionError",
     "Removal",

@@ -27,6 +27,7 @@ from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
 from assistant.answer.retrieve import Retriever
 from assistant.brief import Brief, brief_answer, make_brief, news_period, period
+from assistant.coverage import Coverage, find_story, make_coverage
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
@@ -225,6 +226,17 @@ class Assistant:
             raise QuestionError("a timeline needs a topic: what the story is about")
         chosen = make_filters(**filters)
         return make_timeline(self.index, topic, chosen.since, chosen.latest, chosen.sources)
+
+    def coverage(self, story: str) -> Coverage:
+        """Who reported what about a story (`assistant.coverage`): `story` is a story id (a
+        brief's `Story.id`) or words about it; QuestionError when no stored story matches."""
+        found = find_story(self.index, story)
+        if found is None:
+            raise QuestionError(
+                f"no story matches {story.strip()[:80]!r}: give a story id from a brief "
+                "(`assistant brief --json`) or other words about it"
+            )
+        return make_coverage(self.index, found)
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

@@ -1,21 +1,24 @@
 """The brief: the top stories of a period, each with a headline and a lead sentence quoted from
 its articles, cited like an answer.
 
-Stories are grouped on demand from the store's own vectors: each article is the mean of its
-chunk vectors, and the articles of the period, taken in date order, each join the story whose
-centroid is closest at a cosine of at least `STORY_COSINE`, or start one (the way
-`bench/stories.py` measured best; docs/stories.md). A story's id is its first article's id, so it
-stays the same while that article is stored; folded copies of an article are one article. The
-stories are ranked by how widely they were covered (articles, then outlets) and how recently
-(their newest date). A story's headline is the title of its most central article (the closest to
-its centroid); its lead is that article's first sentence that is news (not a dateline, byline,
-caption or question), quoted verbatim with its offsets.
+Stories are the index's (`index.stories`: each article joined the closest story as it was
+synced). A brief takes the period's articles (folded copies once), groups them by their story,
+and ranks the stories by how long and how widely they were covered in the period (the days with
+an article about it, then articles, then outlets) and how recently (their newest date): on the
+weekly news quiz, days first covered more of the editors' top stories than articles first
+(docs/stories.md). A story's headline is the title of its most central
+article of the period (the closest to their centroid); its lead is that article's first
+sentence that is news (not a dateline, byline, caption or question), quoted verbatim with its
+offsets. A story that grew (articles on more than one day, before the period or in it) also
+quotes the sentence of its newest day that says most that its earlier articles did not
+(`newest_news`).
 
 A question for the news in general ("What's in the news this week?", "What happened today?",
 "What's new?") is answered with a brief (`news_period` reads its period from its own words;
 `brief_answer` makes the brief an `Answer`, each story's lead a cited sentence).
 
-Not here: grouping inside a sync (stories are not stored yet), timelines and coverage by outlet.
+Not here: assigning stories (`index.stories`), timelines (`assistant.timeline`), who reported
+what (`assistant.coverage`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,8 @@ import numpy as np
 from assistant.answer.furniture import dateline_end, is_furniture
 from assistant.errors import QuestionError
 from assistant.types import Answer, AnswerSentence, Citation, Copy
-from index import ArticleIndex, ArticleRecord, Filters, split_sentences
+from index import ArticleIndex, ArticleRecord, Filters, Tokenizer, split_sentences
 
-STORY_COSINE = 0.34  # docs/stories.md: coverage 0.718 at 10 with 0.969 of different questions apart
 ABOUT_COSINE = 0.3  # an article is about --about TEXT at this cosine or more
 
 
@@ -46,6 +48,7 @@ _GENERAL = re.compile(
 )
 
 
+_TOKENS = Tokenizer()
 _SPAN = re.compile(r"(\d+)\s*([hdw])")
 
 
@@ -103,6 +106,13 @@ def news_period(question: str, today: dt.date) -> tuple[dt.date, dt.date] | None
     return today - dt.timedelta(days=6), today
 
 
+def nothing_new(since: str, until: str) -> str:
+    """What a brief of a period without articles says."""
+    if since == until:
+        return f"Nothing new on {since}."
+    return f"Nothing new since {since} (up to {until})."
+
+
 @dataclass(frozen=True)
 class StoryArticle:
     """One article of a story (no text)."""
@@ -126,8 +136,10 @@ class Lead:
 
 @dataclass(frozen=True)
 class Story:
-    """One story of a brief: its id (its first article's), headline, lead, outlets, articles
-    (oldest first) and first and last dates."""
+    """One story of a brief: its id (the index's, `ArticleIndex.stories_of`), headline, lead,
+    outlets, articles of the period (oldest first) and their first and last dates; `began` is
+    the story's first date (before the period when it began earlier) and `new` the sentence of
+    its newest day that says what its earlier articles did not (None when it did not grow)."""
 
     id: str
     headline: str
@@ -136,6 +148,8 @@ class Story:
     articles: tuple[StoryArticle, ...]
     first: str
     last: str
+    began: str = ""
+    new: Lead | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +168,7 @@ class Brief:
     def lines(self) -> list[str]:
         """The brief as text: a numbered story per paragraph, its lead quoted and cited."""
         if not self.stories:
-            return [f"Nothing new between {self.since} and {self.until}."]
+            return [nothing_new(self.since, self.until)]
         out = [f"Top stories, {self.since} to {self.until} ({self.articles} articles):", ""]
         for n, story in enumerate(self.stories, 1):
             count = len(story.articles)
@@ -162,30 +176,14 @@ class Brief:
             outlets = ", ".join(story.outlets) or "no outlet named"
             out.append(f"{n}. {story.headline}")
             out.append(f"   {count} article{'s' if count != 1 else ''} · {outlets} · {span}")
+            if story.began and story.began < story.first:
+                out.append(f"   (the story began {story.began})")
             if story.lead is not None:
                 out.append(f"   “{story.lead.quote}” [{story.lead.article_id}]")
+            if story.new is not None:
+                out.append(f"   New: “{story.new.quote}” [{story.new.article_id}]")
             out.append("")
         return out[:-1]
-
-
-def group(ids: Sequence[str], vectors: np.ndarray, threshold: float = STORY_COSINE) -> list[int]:
-    """The story of each article (`ids` in date order, `vectors` unit rows): each joins the
-    story whose centroid is closest at `threshold` or more, or starts one."""
-    labels: list[int] = []
-    sums: list[np.ndarray] = []
-    for row in vectors[: len(ids)]:
-        best, score = -1, threshold
-        for s, total in enumerate(sums):
-            cos = float(row @ total) / (float(np.linalg.norm(total)) or 1.0)
-            if cos >= score:
-                best, score = s, cos
-        if best < 0:
-            sums.append(row.astype(np.float32).copy())
-            best = len(sums) - 1
-        else:
-            sums[best] = sums[best] + row
-        labels.append(best)
-    return labels
 
 
 def make_brief(
@@ -215,62 +213,111 @@ def make_brief(
     ids = sorted(kept, key=lambda a: (records[a].published, a))
     if not ids:
         return Brief(since.isoformat(), until.isoformat(), (), 0)
-    matrix = np.stack([kept[a] for a in ids])
-    labels = group(ids, matrix)
-    members: dict[int, list[int]] = {}
-    for i, label in enumerate(labels):
-        members.setdefault(label, []).append(i)
+    story_of = index.stories_of(ids)
+    members: dict[str, list[str]] = {}
+    for a in ids:
+        members.setdefault(story_of.get(a, a), []).append(a)
 
-    def weight(label: int) -> tuple[int, int, str]:
-        rows = members[label]
-        outlets = {records[ids[i]].source for i in rows if records[ids[i]].source}
-        return len(rows), len(outlets), max(records[ids[i]].published for i in rows)
+    def weight(story: str) -> tuple[int, int, int, str]:
+        rows = members[story]
+        days = {records[a].published[:10] for a in rows}
+        outlets = {records[a].source for a in rows if records[a].source}
+        return len(days), len(rows), len(outlets), max(records[a].published for a in rows)
 
     chosen = sorted(members, key=weight, reverse=True)[:top]
-    stories = tuple(_story(index, records, ids, matrix, members[label]) for label in chosen)
+    stories = tuple(_story(index, records, kept, s, members[s], until) for s in chosen)
     return Brief(since.isoformat(), until.isoformat(), stories, len(ids))
 
 
 def _story(
     index: ArticleIndex,
     records: Mapping[str, ArticleRecord],
+    vectors: Mapping[str, np.ndarray],
+    story_id: str,
     ids: list[str],
-    matrix: np.ndarray,
-    rows: list[int],
+    until: dt.date,
 ) -> Story:
-    centroid = matrix[rows].mean(axis=0)
-    central = ids[max(rows, key=lambda i: float(matrix[i] @ centroid))]
-    record = records[central]
-    articles = tuple(
-        StoryArticle(
-            ids[i],
-            records[ids[i]].title,
-            records[ids[i]].source,
-            records[ids[i]].published[:10],
-            records[ids[i]].url,
-        )
-        for i in rows
-    )
+    matrix = np.stack([vectors[a] for a in ids])
+    centroid = matrix.mean(axis=0)
+    central = ids[int(np.argmax(matrix @ centroid))]
+    articles = tuple(story_article(a, records[a]) for a in ids)
     outlets = tuple(dict.fromkeys(a.source for a in articles if a.source))
     days = [a.published for a in articles if a.published]
+    end = until.isoformat()  # the story as it stood at the period's end
+    whole = [
+        a
+        for a in index.story_articles(story_id)
+        if a in records and records[a].published[:10] <= end
+    ]
+    dated = sorted(records[a].published[:10] for a in whole if records[a].published)
+    headline_lead = lead(index, central)
     return Story(
-        id=ids[rows[0]],
-        headline=record.title or central,
-        lead=lead(index, central),
+        id=story_id,
+        headline=records[central].title or central,
+        lead=headline_lead,
         outlets=outlets,
         articles=articles,
         first=min(days) if days else "",
         last=max(days) if days else "",
+        began=dated[0] if dated else "",
+        new=newest_news(index, records, whole, headline_lead),
     )
 
 
-def lead(index: ArticleIndex, article_id: str) -> Lead | None:
-    """The article's first sentence that is news (not furniture, not its title repeated, six
-    words or more), without a dateline that opens it."""
+def story_article(article_id: str, record: ArticleRecord) -> StoryArticle:
+    return StoryArticle(article_id, record.title, record.source, record.published[:10], record.url)
+
+
+NEW_SHARE = 0.4  # of a sentence's words the earlier articles of its story never used
+EARLIER_READ = 20  # earlier articles read to tell what is new (the latest ones)
+
+
+def newest_news(
+    index: ArticleIndex,
+    records: Mapping[str, ArticleRecord],
+    story: Sequence[str],
+    not_this: Lead | None = None,
+) -> Lead | None:
+    """For a story that grew (articles on more than one day), the sentence of its newest day's
+    articles that says most that its earlier articles did not: the largest share of words
+    (stemmed, no stop words) none of them used, at least `NEW_SHARE` and two words; None when
+    the story did not grow or nothing is new. `not_this` (the story's lead) is never repeated."""
+    dated = sorted((a for a in story if records[a].published), key=lambda a: records[a].published)
+    if not dated:
+        return None
+    newest = records[dated[-1]].published[:10]
+    latest = [a for a in dated if records[a].published[:10] == newest]
+    earlier = [a for a in dated if records[a].published[:10] < newest][-EARLIER_READ:]
+    if not earlier:
+        return None
+    words = _TOKENS
+    used: set[str] = set()
+    for a in earlier:
+        article = index.article(a)
+        if article is not None:
+            used.update(words(article.title))
+            used.update(words(article.text))
+    best: tuple[float, int, Lead] | None = None
+    for a in latest[:3]:
+        for n, sentence in enumerate(news_sentences(index, a)):
+            if not_this is not None and sentence.quote == not_this.quote:
+                continue
+            said = set(words(sentence.quote))
+            fresh = said - used
+            share = len(fresh) / max(len(said), 1)
+            if len(fresh) >= 2 and share >= NEW_SHARE and (best is None or share > best[0]):
+                best = (share, n, sentence)
+    return best[2] if best else None
+
+
+def news_sentences(index: ArticleIndex, article_id: str, most: int = 15) -> list[Lead]:
+    """The article's first `most` sentences that are news (not furniture, not its title
+    repeated, six words or more), each without a dateline that opens it."""
     article = index.article(article_id)
     if article is None:
-        return None
+        return []
     text, title = article.text, " ".join(article.title.split()).casefold()
+    out: list[Lead] = []
     for start, end in split_sentences(text):
         sentence = text[start:end]
         if is_furniture(sentence) or len(sentence.split()) < 6:
@@ -278,8 +325,16 @@ def lead(index: ArticleIndex, article_id: str) -> Lead | None:
         if title and " ".join(sentence.split()).casefold().startswith(title):
             continue
         start += dateline_end(sentence)
-        return Lead(article_id, text[start:end], start, end)
-    return None
+        out.append(Lead(article_id, text[start:end], start, end))
+        if len(out) >= most:
+            break
+    return out
+
+
+def lead(index: ArticleIndex, article_id: str) -> Lead | None:
+    """The article's first sentence that is news (`news_sentences`)."""
+    found = news_sentences(index, article_id, most=1)
+    return found[0] if found else None
 
 
 def lead_citation(
@@ -337,5 +392,5 @@ def brief_answer(index: ArticleIndex, question: str, brief: Brief, seconds: floa
             continue
         cited = lead_citation(len(lines) + 1, lead, article, float(len(story.articles)))
         lines.append((lead.quote, cited))
-    nothing = f"Nothing new between {brief.since} and {brief.until}: no article was published then."
+    nothing = f"{nothing_new(brief.since, brief.until)} No article was published then."
     return quoted_answer(question, lines, nothing, question, seconds)

@@ -9,8 +9,10 @@ sit in different stories (so merging everything cannot buy coverage). An article
 its stored chunk vectors (the store's own embedder), unit length.
 
     .venv/bin/python bench/stories.py --store STORE       # STORE: the whole corpus indexed
+    .venv/bin/python bench/stories.py --sync 300,30      # what assigning stories adds to a sync
 
-Not here: stories in the product (none yet); this only measures ways to make them.
+`--ways brief` measures the product (`make_brief` over the index's stories); the other ways are
+groupings of each week alone, measured to choose it.
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
     coverage at 10, kept apart, and its time (the store opened and warm)."""
     import time
 
-    from assistant.brief import STORY_COSINE, make_brief
+    from assistant.brief import make_brief
 
     covered = asked = apart = pairs = 0
     seconds = []
@@ -194,23 +196,71 @@ def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
         apart, pairs = apart + kept, pairs + seen
     seconds.sort()
     print(
-        f"| the brief (`make_brief`) | {STORY_COSINE} | "
+        f"| the brief (`make_brief`, the index's stories) | {index.settings.story_cosine}, "
+        f"{index.settings.story_days} days | "
         f"{covered / max(asked, 1):.3f} | {apart / max(pairs, 1):.3f} | "
         f"p50 {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s |",
         flush=True,
     )
 
 
+def sync_cost(articles: Path, first: int, more: int) -> None:
+    """What assigning stories adds to a sync: a new store synced with the `first` articles of
+    the corpus (by date), then again with `more` added; the time spent in `StoreStories.update`
+    against each sync's whole time."""
+    import tempfile
+    import time
+
+    from index.stories import StoreStories
+
+    spent: list[float] = []
+    update = StoreStories.update
+
+    def timed(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        try:
+            return update(self, *args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    StoreStories.update = timed  # type: ignore[method-assign]
+    lines = articles.read_text(encoding="utf-8").splitlines()
+    lines.sort(key=lambda line: json.loads(line).get("published") or "")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "articles"
+        folder.mkdir()
+        index = ArticleIndex.open(Path(tmp) / "store", IndexSettings())
+        for n in (first, first + more):
+            (folder / "corpus.jsonl").write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
+            spent.clear()
+            report = index.sync([folder])
+            stories = sum(spent)
+            print(
+                f"| sync to {n} articles ({report.added} added) | {report.seconds:.1f} s | "
+                f"{stories:.3f} s | {100 * stories / report.seconds:.2f} % |",
+                flush=True,
+            )
+    StoreStories.update = update  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--store", type=Path, required=True, help="the whole corpus, indexed")
+    p.add_argument("--store", type=Path, help="the whole corpus, indexed")
     p.add_argument("--questions", type=Path, default=SHARED / "questions-dev.jsonl")
     p.add_argument("--articles", type=Path, default=SHARED / "articles.jsonl")
     p.add_argument(
         "--thresholds", default="0.45,0.5,0.55,0.6,0.7", help="cosines to try, comma-separated"
     )
     p.add_argument("--ways", default="", help="only the ways whose name holds this")
+    p.add_argument("--sync", default="", help="FIRST,MORE: time story assignment in a sync")
     args = p.parse_args(argv)
+    if args.sync:
+        first, more = (int(x) for x in args.sync.split(","))
+        print("| sync | its time | stories assigned | share |\n| --- | --- | --- | --- |")
+        sync_cost(args.articles, first, more)
+        return 0
+    if args.store is None:
+        p.error("--store STORE is needed (the whole corpus, indexed), or --sync FIRST,MORE")
     index = ArticleIndex.open(args.store, IndexSettings(), create=False)
     vectors = article_vectors(index)
     articles = {}

@@ -13,10 +13,12 @@ import hashlib
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from index.copies.folding import StoreCopies
 from index.embed.encoder import Embedder
@@ -28,8 +30,9 @@ from index.store.chroma import ChromaStore, make_client
 from index.store.keyword import KeywordIndex
 from index.store.lock import WriteLock
 from index.store.reads import ArticleReads, article_from, reads, reason
+from index.stories import StoreStories
 from index.sync import Progress, sync_sources
-from index.types import SyncProgress, SyncReport
+from index.types import Filters, SyncProgress, SyncReport
 from index.writer import Writer, recover
 
 
@@ -45,6 +48,9 @@ class ArticleIndex(ArticleReads):
     ) -> None:
         super().__init__(store, folder, settings, embedder)
         self._copies = StoreCopies(folder, settings.collection, settings.copy_threshold)
+        self._stories = StoreStories(
+            folder, settings.collection, settings.story_cosine, settings.story_days
+        )
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -139,6 +145,53 @@ class ArticleIndex(ArticleReads):
         got = self._store.articles.get(ids=list(ids), include=["documents"])
         return dict(zip(got["ids"], got["documents"], strict=True))
 
+    # -- stories ----------------------------------------------------------------------------
+    @reads
+    def stories_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The story id of each stored article among `article_ids` (`index.stories`)."""
+        self._fresh_stories()
+        return self._stories.story_of(article_ids)
+
+    @reads
+    def story_articles(self, story_id: str) -> tuple[str, ...]:
+        """The stored articles of a story, in the order they joined it; () for an unknown id."""
+        self._fresh_stories()
+        return self._stories.members(story_id)
+
+    @reads
+    def article_vectors(
+        self, filters: Filters | None = None, ids: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each article's mean live chunk vector, unit length, for the articles that pass
+        `filters` (and are among `ids`, when given), as the stories table keeps them."""
+        self._fresh_stories()
+        wanted: Iterable[str] = self._records if ids is None else ids
+        if filters is not None and not filters.empty:
+            allowed = self._allowed(filters)
+            wanted = [a for a in wanted if a in allowed]
+        return self._stories.vectors(wanted)
+
+    def regroup(self) -> tuple[int, int]:
+        """Assign every stored article to a story again, oldest first (`index.stories`);
+        returns the number of stories before and after."""
+        with self._writing():
+            self.refresh()
+            return self._stories.regroup(
+                self._records, self._chunk_means, self.groups_of, self._generation
+            )
+
+    def _fresh_stories(self, given: Mapping[str, np.ndarray] | None = None) -> None:
+        self.refresh()
+        self._stories.update(
+            self._records, self._chunk_means, self.groups_of, self._generation, True, given
+        )
+
+    def _chunk_means(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            out.update(ArticleReads.article_vectors(self, ids=ids[start : start + 500]))
+        return out
+
     # -- writing ----------------------------------------------------------------------------
     def sync(
         self,
@@ -174,7 +227,7 @@ class ArticleIndex(ArticleReads):
             resolved = [str(r.resolve()) for r in roots]
             if recovered or synced.added or synced.updated or synced.removed:
                 report(SyncProgress("keyword index"))
-                self._finish(writer.keyword, resolved)
+                self._finish(writer.keyword, resolved, writer.means)
             else:  # nothing to refresh: skip re-saving the keyword index (a second, whole corpus)
                 self._store.bump(sync_done=True, roots=resolved, advance=False)
             report(SyncProgress("done"))
@@ -274,7 +327,12 @@ class ArticleIndex(ArticleReads):
     def _max_bytes(self) -> int:
         return int(self.settings.max_file_mb * 1024 * 1024)
 
-    def _finish(self, keyword: KeywordIndex, roots: list[str]) -> None:
+    def _finish(
+        self,
+        keyword: KeywordIndex,
+        roots: list[str],
+        means: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
         self._store.bump(sync_done=True, roots=roots)
         self._generation = self._store.manifest.generation if self._store.manifest else -1
         keyword.generation = self._generation
@@ -283,6 +341,7 @@ class ArticleIndex(ArticleReads):
         self._save_keyword(keyword)
         if self.settings.fold_copies:  # paid while indexing, not by the next question
             self._copies.update(self._records, self._texts, self._generation, save=True)
+        self._fresh_stories(means)
 
     def _rebuild(self, roots: list[Path], progress: Progress) -> SyncReport:
         began = time.perf_counter()
@@ -304,7 +363,10 @@ class ArticleIndex(ArticleReads):
         self._store.publish(staged)
         self._records_loaded = writer.records
         progress(SyncProgress("keyword index"))
-        self._finish(keyword, [str(r.resolve()) for r in roots])
+        self._finish(keyword, [str(r.resolve()) for r in roots], writer.means)
+        self._stories.regroup(
+            self._records, self._chunk_means, self.groups_of, self._generation, writer.means
+        )
         return replace(
             report,
             updated=len(self._records) - report.added,

@@ -170,6 +170,21 @@ class IndexSettings(BaseModel):
         "which two articles are copies; 0.6 was chosen by hand-checking the corpus pairs "
         "(docs/evaluation.md). Not part of the fingerprint: changing it never re-embeds.",
     )
+    story_cosine: float = Field(
+        0.35,
+        gt=0,
+        le=1,
+        description="Cosine between an article (the mean of its chunk vectors) and a story's "
+        "centroid at or above which the article joins the story; chosen on the weekly news quiz "
+        "(docs/stories.md). Not part of the fingerprint: `assistant regroup` applies a change.",
+    )
+    story_days: int = Field(
+        10,
+        ge=0,
+        description="Days a story spans at most, from its first article to its last: an article "
+        "joins a story only if the story stays within it (0: no limit); chosen with "
+        "`story_cosine`. Not part of the fingerprint: `assistant regroup` applies a change.",
+    )
     fetch: FetchSettings = Field(
         default_factory=FetchSettings,
         description="Fetching articles by URL: feeds and pages (not part of the fingerprint).",

@@ -114,6 +114,7 @@ class Writer:
         self.progress: Progress | None = None
         self.expected = 0  # chunks this sync will write, for progress reports
         self.embedded = self.written_before = 0
+        self.means: dict[str, np.ndarray] = {}  # each written article's mean chunk vector, unit
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
 
@@ -220,6 +221,7 @@ class Writer:
             if stale:
                 self.store.chunks.delete(ids=stale)
         self.store.journal_clear(ids)
+        self._keep_means(batch, vectors)
         for article, chunks in zip(batch.articles, batch.chunks, strict=True):
             meta = article_metadata(article, len(chunks))
             self.records[article.id] = record_from_metadata(meta)
@@ -230,6 +232,15 @@ class Writer:
         self.store.bump()
         self.keyword.generation = self.store.manifest.generation if self.store.manifest else -1
         self._report("writing", self.chunks_written - self.written_before)
+
+    def _keep_means(self, batch: _Batch, vectors: Any) -> None:
+        """Each article's mean chunk vector, unit length (what stories are grouped by)."""
+        matrix, at = np.asarray(vectors, dtype=np.float32), 0
+        for article, chunks in zip(batch.articles, batch.chunks, strict=True):
+            if chunks:
+                mean = matrix[at : at + len(chunks)].mean(axis=0)
+                self.means[article.id] = mean / (float(np.linalg.norm(mean)) or 1.0)
+            at += len(chunks)
 
     def _embed(self, texts: list[str], inputs: Inputs) -> Any:
         """The texts' vectors, in one call for the whole batch whether progress is shown or not

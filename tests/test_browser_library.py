@@ -364,6 +364,6 @@ def test_the_briefing_shows_the_latest_weeks_stories_and_opens_their_articles(pa
     page.locator("#na-brief-period input").click()
     page.get_by_role("option", name="The last 7 days").click()
     page.wait_for_function(  # the samples are of 2022: nothing this week
-        "document.querySelector('#na-briefing')?.innerText.startsWith('Nothing new between')",
+        "document.querySelector('#na-briefing')?.innerText.startsWith('Nothing new since')",
         timeout=TIMEOUT_MS,
     )

@@ -1,5 +1,6 @@
-"""`assistant brief` (the top stories of a period, each with a headline and a cited lead) and
-`assistant timeline` (how a story unfolded, one cited sentence per development)."""
+"""`assistant brief` (the top stories of a period, each with a headline and a cited lead),
+`assistant timeline` (how a story unfolded, one cited sentence per development), `assistant
+coverage` (who reported what about a story) and `assistant regroup` (stories assigned again)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def add_parser(sub: Any) -> None:
     add_store_options(b)
     b.set_defaults(run=run_brief)
     add_timeline_parser(sub)
+    c = sub.add_parser("coverage", help="who reported what about a story, by outlet")
+    c.add_argument("story", help="a story id (from `assistant brief --json`) or words about it")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    add_store_options(c)
+    c.set_defaults(run=run_coverage)
+    r = sub.add_parser(
+        "regroup", help="group every stored article into stories again, oldest first"
+    )
+    add_store_options(r)
+    r.set_defaults(run=run_regroup)
 
 
 def run_brief(args: argparse.Namespace) -> int:
@@ -80,4 +91,36 @@ def run_timeline(args: argparse.Namespace) -> int:
         print(json.dumps(timeline.to_dict(), indent=2, ensure_ascii=False))
     else:
         print("\n".join(timeline.lines()))
+    return 0
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    from assistant.coverage import find_story, make_coverage
+
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+    )
+    story = find_story(index, args.story)
+    if story is None:
+        raise QuestionError(
+            f"no story matches {args.story.strip()[:80]!r}: give a story id from "
+            "`assistant brief --json` or other words about it"
+        )
+    coverage = make_coverage(index, story)
+    if args.json:
+        print(json.dumps(coverage.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(coverage.lines()))
+    return 0
+
+
+def run_regroup(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    index = ArticleIndex.open(
+        settings.store, settings.index, chroma_url=settings.chroma_url, create=False
+    )
+    before, after = index.regroup()
+    articles = len(index.records())
+    print(f"{articles:,} articles in {after:,} stories (before: {before:,} stories)")
     return 0

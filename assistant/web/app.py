@@ -35,6 +35,7 @@ from assistant.answer.followup import Turn
 from assistant.assistant import Assistant, Conversation, clean_question, make_filters
 from assistant.brief import make_brief
 from assistant.brief import period as period_of
+from assistant.coverage import make_coverage
 from assistant.errors import NewsAssistantError, QuestionError
 from assistant.timeline import timeline_of
 from assistant.types import Answer
@@ -305,8 +306,9 @@ class WebApp:
         timelines = [
             timeline_of(self.index, s.headline, [a.id for a in s.articles]) for s in found.stories
         ]
+        coverages = [make_coverage(self.index, s.id, s.headline) for s in found.stories]
         return {
-            "briefing": render.brief_html(found, timelines),
+            "briefing": render.brief_html(found, timelines, coverages),
             "brief_sources": gr.Dropdown(choices=list(self.index.sources()), value=chosen),
         }
 
@@ -623,6 +625,16 @@ class WebApp:
             found = self.assistant.timeline(
                 topic, sources=sources or None, since=since or None, until=until or None
             )
+        except NewsAssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return found.to_dict()
+
+    def coverage(self, story: str) -> dict[str, Any]:
+        """Who reported what about a story (`story`: a story id from `/brief`, or words about
+        it): its outlets and their articles, sentences one outlet alone reports, numbers the
+        outlets give differently, each quoted with its offsets."""
+        try:
+            found = self.assistant.coverage(story)
         except NewsAssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         return found.to_dict()

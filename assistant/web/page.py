@@ -97,6 +97,7 @@ def build(app: WebApp, sign_out: bool = False) -> gr.Blocks:
         gr.api(app.articles, api_name="articles")
         gr.api(app.brief, api_name="brief")
         gr.api(app.timeline, api_name="timeline")
+        gr.api(app.coverage, api_name="coverage")
         gr.api(app.remove_articles, api_name="remove_articles", **ONE_WRITER)
     return demo
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from assistant.brief import Brief
+from assistant.brief import Brief, nothing_new
+from assistant.coverage import Coverage
 from assistant.library import LibraryEntry, Removal
 from assistant.timeline import Timeline
 from assistant.types import Answer, Citation
@@ -364,15 +365,16 @@ def plain_text(text: str) -> str:
 
 
 # -- the briefing ------------------------------------------------------------------------------
-def brief_html(brief: Brief, timelines: Sequence[Timeline]) -> str:
+def brief_html(
+    brief: Brief, timelines: Sequence[Timeline], coverages: Sequence[Coverage] = ()
+) -> str:
     """The Briefing tab: a card per story, best first: headline, how widely and when it was
-    covered, its lead quoted (and the way to read its article), how it unfolded, and which
-    outlet reported how much of it."""
+    covered, its lead quoted (and the way to read its article), what its newest day added, how
+    it unfolded, and who reported what (outlets, numbers that differ, what one alone says)."""
     if not brief.stories:
-        return (
-            '<div class="na-brief"><div class="na-empty">Nothing new between '
-            f"{esc(nice_date(brief.since))} and {esc(nice_date(brief.until))}.</div></div>"
-        )
+        said = nothing_new(nice_date(brief.since), nice_date(brief.until))
+        return f'<div class="na-brief"><div class="na-empty">{esc(said)}</div></div>'
+    by_story = {c.story_id: c for c in coverages}
     head = (
         f'<div class="na-head"><span>Top stories</span><span class="na-count">'
         f"{esc(nice_date(brief.since))} – {esc(nice_date(brief.until))} · "
@@ -417,14 +419,53 @@ def brief_html(brief: Brief, timelines: Sequence[Timeline]) -> str:
             if len(timeline.developments) > 1
             else ""
         )
+        if story.began and story.first and story.began < story.first:
+            span += f" · began {nice_date(story.began)}"
+        new = ""
+        if story.new is not None:
+            new = (
+                f'<p class="na-new"><span class="na-tag">New</span> '
+                f"<mark>{esc(plain_text(story.new.quote))}</mark> "
+                f'<a class="na-read" href="#na-reader" data-article="{esc(story.new.article_id)}">'
+                "Read</a></p>"
+            )
         outlets = " · ".join(f"{esc(o)} {n}" for o, n in per_outlet.items())
         cards.append(
             f'<div class="na-card na-story" id="na-story-{i}"><div class="na-title">'
             f'<span class="na-n">{i}</span> {esc(plain_text(story.headline))}</div>'
-            f'<div class="na-meta">{meta} · {esc(span)}</div>{lead}{unfold}'
+            f'<div class="na-meta">{meta} · {esc(span)}</div>{lead}{new}{unfold}'
+            f"{_coverage_html(by_story.get(story.id))}"
             f'<div class="na-also">Who reported it: {outlets}</div></div>'
         )
     return f'<div class="na-brief na-sources">{"".join(cards)}</div>'
+
+
+def _coverage_html(coverage: Coverage | None) -> str:
+    """A story's "Who reported what": numbers the outlets give differently, side by side, and
+    what one outlet alone reports, each quoted; nothing when there is neither."""
+    if coverage is None or not (coverage.differing or coverage.only):
+        return ""
+    rows = []
+    for d in coverage.differing:
+        claims = "".join(
+            f'<li><b>{esc(c.value)}</b> <span class="na-by">({esc(c.outlet or "no outlet")})'
+            f"</span> {esc(plain_text(c.quote.quote))}</li>"
+            for c in d.claims
+        )
+        rows.append(
+            f'<div class="na-differ"><span class="na-tag">Numbers differ</span> '
+            f"{esc(d.about)}<ul>{claims}</ul></div>"
+        )
+    for e in coverage.only:
+        rows.append(
+            f'<p class="na-only"><span class="na-tag">Only {esc(e.outlet or "one outlet")}</span> '
+            f"{esc(plain_text(e.quote.quote))}</p>"
+        )
+    count = len(coverage.differing) + len(coverage.only)
+    return (
+        f'<details class="na-coverage"><summary>Who reported what ({count})</summary>'
+        f"{''.join(rows)}</details>"
+    )
 
 
 # -- the library ------------------------------------------------------------------------------

@@ -1,0 +1,332 @@
+"""Who reported what: a story's coverage across outlets.
+
+For the articles of one story (`ArticleIndex.story_articles`, folded copies once), grouped by
+outlet, reading each outlet's `ARTICLES_READ` articles closest to the story's centroid and their
+first `SENTENCES_READ` news sentences (`assistant.brief.news_sentences`: no bylines, captions,
+credits, prompts or questions):
+- **only one outlet**: sentences about the story (naming a word that two of its titles share)
+  whose words (stemmed, no stop words) the other outlets never use, `ONLY_SHARE` of them and at
+  least `ONLY_WORDS`: the details one outlet alone reports, its best `PER_OUTLET`;
+- **numbers that differ**: a count or amount ("52 people", "$2.5 billion", "40 percent") that
+  two outlets give for the same thing (the same word after the number, more than `SAME_CONTEXT`
+  words around it in common, and sentences that say the same, cosine `SAME_SENTENCE` or more
+  with the store's embedder) with different values, shown side by side with their citations;
+  years, days of a month and times are not counts; a hedged figure ("about 50", "more than 50")
+  differs from another only by more than `HEDGED_GAP`.
+
+Every sentence is quoted verbatim with its offsets (a `Lead`), as the brief quotes them.
+
+Not here: assigning stories (`index.stories`), the brief and the timeline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, news_sentences, story_article
+from index import ArticleIndex, ArticleRecord, Tokenizer
+
+ONLY_SHARE = 0.5  # of a sentence's words no other outlet used
+ONLY_WORDS = 3  # such words, at least
+PER_OUTLET = 2  # sentences only one outlet reports, shown per outlet
+SAME_CONTEXT = 1  # words around two numbers in common (beyond the word after them), more than
+SAME_SENTENCE = 0.6  # cosine of two sentences (the store's embedder) saying the same thing
+HEDGED_GAP = 0.2  # a hedged figure differs only beyond this share of the larger one
+ARTICLES_READ = 3  # the articles read per outlet: the closest to the story's centroid
+SENTENCES_READ = 15  # the first news sentences read per article
+
+_TOKENS = Tokenizer()
+_MONTHS = re.compile(
+    r"^(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)$",
+    re.IGNORECASE,
+)
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_NUMBER = re.compile(
+    r"(?<![\w.,:/-])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+    r"(?!\.\d|,\d{3}|[:/-]\d)(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m)\b)?"
+    r"(?P<pct>\s?%|\s+percent\b|\s+per\s+cent\b)?"
+)
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_HEDGES = re.compile(
+    r"\b(?:about|around|nearly|almost|roughly|approximately|some|over|more than|less than|"
+    r"fewer than|at least|at most|up to|as many as|as much as|an estimated|estimated|"
+    r"upwards of|close to)\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class OutletArticles:
+    """The articles one outlet published about the story (oldest first)."""
+
+    outlet: str
+    articles: tuple[StoryArticle, ...]
+
+
+@dataclass(frozen=True)
+class Exclusive:
+    """A sentence only `outlet` reports, quoted from `article`."""
+
+    outlet: str
+    article: StoryArticle
+    quote: Lead
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A number as one outlet states it: `value` as written, `amount` as a number."""
+
+    outlet: str
+    article: StoryArticle
+    value: str
+    amount: float
+    hedged: bool
+    quote: Lead
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Outlets giving different numbers for the same thing (`about`: the words after it)."""
+
+    about: str
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Who reported what about one story."""
+
+    story_id: str
+    headline: str
+    outlets: tuple[OutletArticles, ...]
+    only: tuple[Exclusive, ...]
+    differing: tuple[Difference, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        """The coverage as text: outlets, what one alone reports, numbers that differ."""
+        if not self.outlets:
+            return [f"No stored article belongs to story {self.story_id!r}."]
+        out = [f"Coverage: {self.headline}", ""]
+        for o in self.outlets:
+            count = len(o.articles)
+            out.append(f"{o.outlet or 'no outlet named'}: {count} article{'s' * (count != 1)}")
+        if self.differing:
+            out += ["", "Numbers that differ:"]
+            for d in self.differing:
+                out.append(f"  {d.about}:")
+                for c in d.claims:
+                    out.append(f"    {c.value} ({c.outlet}) “{c.quote.quote}” [{c.article.id}]")
+        if self.only:
+            out += ["", "Reported by one outlet only:"]
+            for e in self.only:
+                out.append(f"  {e.outlet}: “{e.quote.quote}” [{e.article.id}]")
+        if len(self.outlets) < 2:
+            out += ["", "Only one outlet reported this story: nothing to compare."]
+        return out
+
+
+def find_story(index: ArticleIndex, story_or_topic: str) -> str | None:
+    """The story `story_or_topic` names: a story id, else the story of the stored article most
+    about it (as the brief's `--about`: cosine `ABOUT_COSINE` or more); None when none is."""
+    wanted = story_or_topic.strip()
+    if not wanted:
+        return None
+    if index.story_articles(wanted):
+        return wanted
+    hits = index.dense_search(wanted, 20) + index.keyword_search(wanted, 20)
+    found = list(dict.fromkeys(h.chunk.article_id for h in hits))
+    vectors = index.article_vectors(ids=found)
+    if not vectors:
+        return None
+    topic = index.embed([wanted])[0]
+    best = max(vectors, key=lambda a: float(vectors[a] @ topic))
+    if float(vectors[best] @ topic) < ABOUT_COSINE:
+        return None
+    return index.stories_of([best]).get(best)
+
+
+def make_coverage(index: ArticleIndex, story_id: str, headline: str = "") -> Coverage:
+    """Who reported what about the story `story_id` (its stored articles; copies once)."""
+    records = index.records()
+    ids = [a for a in index.story_articles(story_id) if a in records]
+    groups = index.groups_of(ids)
+    seen: set[str] = set()
+    kept = []
+    for a in sorted(ids, key=lambda a: (records[a].published, a)):
+        if groups.get(a, a) not in seen:
+            seen.add(groups.get(a, a))
+            kept.append(a)
+    by_outlet: dict[str, list[str]] = {}
+    for a in kept:
+        by_outlet.setdefault(records[a].source, []).append(a)
+    outlets = tuple(
+        OutletArticles(o, tuple(story_article(a, records[a]) for a in articles))
+        for o, articles in sorted(by_outlet.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    )
+    vectors = index.article_vectors(ids=kept)
+    if not headline and kept:
+        headline = records[kept[0]].title or kept[0]
+    if len(by_outlet) < 2 or not vectors:
+        return Coverage(story_id, headline, outlets, (), ())
+    centroid = np.mean([vectors[a] for a in kept if a in vectors], axis=0)
+    said = {}
+    for outlet, articles in by_outlet.items():
+        central = sorted(
+            (a for a in articles if a in vectors), key=lambda a: -float(vectors[a] @ centroid)
+        )[:ARTICLES_READ]
+        said[outlet] = [(a, s) for a in central for s in news_sentences(index, a, SENTENCES_READ)]
+    titles = [set(_TOKENS(records[a].title)) for a in kept]
+    core = {w for w in set().union(*titles) if sum(w in t for t in titles) >= 2} or titles[0]
+    return Coverage(
+        story_id,
+        headline,
+        outlets,
+        _only(said, records, core),
+        _differing(index, said, records),
+    )
+
+
+Said = Mapping[str, Sequence[tuple[str, Lead]]]  # outlet -> (article id, sentence)
+
+
+def _only(
+    said: Said, records: Mapping[str, ArticleRecord], core: set[str]
+) -> tuple[Exclusive, ...]:
+    words = {o: [set(_TOKENS(s.quote)) for _, s in sentences] for o, sentences in said.items()}
+    used = {o: set().union(*w) if w else set() for o, w in words.items()}
+    out: list[Exclusive] = []
+    for outlet, sentences in said.items():
+        others = set().union(*(u for o, u in used.items() if o != outlet))
+        found = []
+        for n, ((article, sentence), stems) in enumerate(
+            zip(sentences, words[outlet], strict=True)
+        ):
+            fresh = stems - others
+            share = len(fresh) / max(len(stems), 1)
+            if len(fresh) >= ONLY_WORDS and share >= ONLY_SHARE and stems & core:
+                found.append((-share, n, article, sentence))
+        for _, _, article, sentence in sorted(found, key=lambda f: (f[0], f[1]))[:PER_OUTLET]:
+            out.append(Exclusive(outlet, story_article(article, records[article]), sentence))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Number:
+    outlet: str
+    article: str
+    value: str
+    amount: float
+    hedged: bool
+    key: str  # the stemmed word after the number: what it counts
+    about: str  # the words after it, as written
+    context: frozenset[str]
+    sentence: Lead
+
+
+def _numbers(outlet: str, article: str, sentence: Lead) -> list[_Number]:
+    text = sentence.quote
+    out = []
+    for m in _NUMBER.finditer(text):
+        before = text[: m.start()]
+        last_word = re.findall(r"[A-Za-z]+", before[-12:])
+        if last_word and _MONTHS.match(last_word[-1]):
+            continue  # a day of a month
+        num = m.group("num").replace(",", "")
+        scale = (m.group("scale") or "").lower()
+        bare = not m.group("cur") and not scale and not m.group("pct") and "." not in num
+        if bare and len(num) == 4 and 1800 <= int(num) <= 2100:
+            continue  # a year
+        amount = float(num) * _SCALE.get({"bn": "billion", "m": "million"}.get(scale, scale), 1)
+        after = _WORD.findall(text[m.end() : m.end() + 60])
+        content = [w for w in after if _TOKENS(w)][:2]
+        if m.group("pct"):
+            key, about = "percent", "percent" + (f" {' '.join(content[:1])}" if content else "")
+        elif not content:
+            continue  # a number that counts nothing named
+        else:
+            key, about = _TOKENS(content[0])[0], " ".join(content)
+        window = _TOKENS(text[max(0, m.start() - 80) : m.end() + 80])
+        out.append(
+            _Number(
+                outlet,
+                article,
+                m.group(0).strip(),
+                amount,
+                bool(_HEDGES.search(before)),
+                key,
+                about,
+                frozenset(window) - {key},
+                sentence,
+            )
+        )
+    return out
+
+
+def _differing(
+    index: ArticleIndex, said: Said, records: Mapping[str, ArticleRecord]
+) -> tuple[Difference, ...]:
+    numbers = [n for o, sentences in said.items() for a, s in sentences for n in _numbers(o, a, s)]
+    by_key: dict[str, list[_Number]] = {}
+    for n in numbers:
+        by_key.setdefault(n.key, []).append(n)
+    pairs = {  # numbers of two outlets counting the same word, with words around in common
+        key: [
+            (x, y)
+            for i, x in enumerate(found)
+            for y in found[i + 1 :]
+            if x.outlet != y.outlet and len(x.context & y.context) > SAME_CONTEXT
+        ]
+        for key, found in by_key.items()
+    }
+    quotes = list(dict.fromkeys(n.sentence.quote for p in pairs.values() for x in p for n in x))
+    if not quotes:
+        return ()
+    meaning = dict(zip(quotes, index.embed(quotes), strict=True))
+
+    def same(x: _Number, y: _Number) -> bool:
+        return float(meaning[x.sentence.quote] @ meaning[y.sentence.quote]) >= SAME_SENTENCE
+
+    out: list[Difference] = []
+    for key, found in pairs.items():
+        differ = [(x, y) for x, y in found if _differ(x, y) and same(x, y)]
+        if not differ:
+            continue
+        x, y = max(differ, key=lambda p: len(p[0].context & p[1].context))
+        claims = [x, y]  # then each other outlet's figure for the same thing, one each
+        for n in by_key[key]:
+            paired = (n, x) in found or (x, n) in found
+            if n.outlet not in {c.outlet for c in claims} and paired and same(n, x):
+                claims.append(n)
+        out.append(
+            Difference(
+                x.about if key != "percent" else "percent",
+                tuple(
+                    Claim(
+                        c.outlet,
+                        story_article(c.article, records[c.article]),
+                        c.value,
+                        c.amount,
+                        c.hedged,
+                        c.sentence,
+                    )
+                    for c in claims
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _differ(x: _Number, y: _Number) -> bool:
+    if x.amount == y.amount:
+        return False
+    if x.hedged or y.hedged:
+        return abs(x.amount - y.amount) > HEDGED_GAP * max(x.amount, y.amount)
+    return True
