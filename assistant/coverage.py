@@ -7,12 +7,12 @@ credits, prompts or questions):
 - **only one outlet**: sentences about the story (naming a word that two of its titles share)
   whose words (stemmed, no stop words) the other outlets never use, `ONLY_SHARE` of them and at
   least `ONLY_WORDS`: the details one outlet alone reports, its best `PER_OUTLET`;
-- **numbers that differ**: a count or amount ("52 people", "$2.5 billion", "40 percent") that
-  two outlets give for the same thing (the same word after the number, more than `SAME_CONTEXT`
-  words around it in common, and sentences that say the same, cosine `SAME_SENTENCE` or more
-  with the store's embedder) with different values, shown side by side with their citations;
-  years, days of a month and times are not counts; a hedged figure ("about 50", "more than 50")
-  differs from another only by more than `HEDGED_GAP`.
+- **numbers that differ**: a count, amount or date ("52 people", "$2.5 billion", "40 percent",
+  "May 6") that two outlets give for the same thing (a count: the same word after the number;
+  more than `SAME_CONTEXT` words around it in common, and sentences that say the same, cosine
+  `SAME_SENTENCE` or more with the store's embedder, `SAME_DATE_SENTENCE` for a date) with different values, shown side by side
+  with their citations; years and times are not counts; a hedged figure ("about 50", "more than
+  50") differs from another only by more than `HEDGED_GAP`.
 
 Every sentence is quoted verbatim with its offsets (a `Lead`), as the brief quotes them.
 
@@ -35,6 +35,7 @@ ONLY_WORDS = 3  # such words, at least
 PER_OUTLET = 2  # sentences only one outlet reports, shown per outlet
 SAME_CONTEXT = 1  # words around two numbers in common (beyond the word after them), more than
 SAME_SENTENCE = 0.6  # cosine of two sentences (the store's embedder) saying the same thing
+SAME_DATE_SENTENCE = 0.75  # the same for two dates: a date names no counted word to match
 HEDGED_GAP = 0.2  # a hedged figure differs only beyond this share of the larger one
 ARTICLES_READ = 3  # the articles read per outlet: the closest to the story's centroid
 SENTENCES_READ = 15  # the first news sentences read per article
@@ -45,6 +46,12 @@ _MONTHS = re.compile(
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)$",
     re.IGNORECASE,
 )
+_MONTH_NUMBER = {
+    m: n
+    for n, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _NUMBER = re.compile(
     r"(?<![\w.,:/-])(?P<cur>[$€£¥])?\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
@@ -123,7 +130,8 @@ class Coverage:
             for d in self.differing:
                 out.append(f"  {d.about}:")
                 for c in d.claims:
-                    out.append(f"    {c.value} ({c.outlet}) “{c.quote.quote}” [{c.article.id}]")
+                    said = f"{c.value} ({c.outlet}, {c.article.published or 'undated'})"
+                    out.append(f"    {said} “{c.quote.quote}” [{c.article.id}]")
         if self.only:
             out += ["", "Reported by one outlet only:"]
             for e in self.only:
@@ -236,9 +244,27 @@ def _numbers(outlet: str, article: str, sentence: Lead) -> list[_Number]:
     out = []
     for m in _NUMBER.finditer(text):
         before = text[: m.start()]
-        last_word = re.findall(r"[A-Za-z]+", before[-12:])
-        if last_word and _MONTHS.match(last_word[-1]):
-            continue  # a day of a month
+        window = _TOKENS(text[max(0, m.start() - 80) : m.end() + 80])
+        month = re.search(r"([A-Za-z]+)\.?\s*$", before[-12:])
+        if month and _MONTHS.match(month.group(1)):  # a day of a month: a date, not a count
+            day = m.group("num")
+            if not m.group("cur") and day.isdigit() and 1 <= int(day) <= 31:
+                number = _MONTH_NUMBER[month.group(1)[:3].lower()]
+                value = f"{month.group(1)} {day}"
+                out.append(
+                    _Number(
+                        outlet,
+                        article,
+                        value,
+                        number * 100.0 + int(day),
+                        False,
+                        "date",
+                        "the date",
+                        frozenset(window),
+                        sentence,
+                    )
+                )
+            continue
         num = m.group("num").replace(",", "")
         scale = (m.group("scale") or "").lower()
         bare = not m.group("cur") and not scale and not m.group("pct") and "." not in num
@@ -253,7 +279,6 @@ def _numbers(outlet: str, article: str, sentence: Lead) -> list[_Number]:
             continue  # a number that counts nothing named
         else:
             key, about = _TOKENS(content[0])[0], " ".join(content)
-        window = _TOKENS(text[max(0, m.start() - 80) : m.end() + 80])
         out.append(
             _Number(
                 outlet,
@@ -292,7 +317,8 @@ def _differing(
     meaning = dict(zip(quotes, index.embed(quotes), strict=True))
 
     def same(x: _Number, y: _Number) -> bool:
-        return float(meaning[x.sentence.quote] @ meaning[y.sentence.quote]) >= SAME_SENTENCE
+        bar = SAME_DATE_SENTENCE if x.key == "date" else SAME_SENTENCE
+        return float(meaning[x.sentence.quote] @ meaning[y.sentence.quote]) >= bar
 
     out: list[Difference] = []
     for key, found in pairs.items():

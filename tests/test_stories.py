@@ -143,12 +143,17 @@ def test_coverage_flags_a_diverging_number_and_what_one_outlet_alone_reports(
     story = stories(index)[next(a for a in stories(index) if "crash-1-wire" in a)]
     coverage = make_coverage(index, story)
     assert [o.outlet for o in coverage.outlets] == ["Valley Wire", "Hill Herald", "Kandor Times"]
-    (toll,) = coverage.differing
-    assert toll.about.startswith("people")
+    differing = {d.about.split()[0]: d for d in coverage.differing}
+    assert set(differing) == {"people", "the"}  # the toll, and "the date" the bus left
+    toll = differing["people"]
     assert sorted((c.outlet, c.value) for c in toll.claims) == [
         ("Hill Herald", "52"),
         ("Kandor Times", "61"),
         ("Valley Wire", "52"),
+    ]
+    assert sorted((c.outlet, c.value) for c in differing["the"].claims) == [
+        ("Kandor Times", "May 5"),
+        ("Valley Wire", "May 6"),
     ]
     for claim in toll.claims:
         text = index.article(claim.quote.article_id).text
@@ -157,7 +162,8 @@ def test_coverage_flags_a_diverging_number_and_what_one_outlet_alone_reports(
     assert any(o == "Kandor Times" and "double shift" in q for o, q in only)
     assert not any("killing 52 people" in q for _, q in only)  # two outlets said it
     shown = "\n".join(coverage.lines())
-    assert "Numbers that differ:" in shown and "61 (Kandor Times)" in shown
+    assert "Numbers that differ:" in shown and "61 (Kandor Times, 2024-05-07)" in shown
+    assert "May 5 (Kandor Times, 2024-05-07)" in shown
     chess = stories(index)[next(a for a in stories(index) if "chess" in a)]
     alone = make_coverage(index, chess)
     assert alone.differing == () and "nothing to compare" in "\n".join(alone.lines())

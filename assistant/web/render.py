@@ -448,7 +448,8 @@ def _coverage_html(coverage: Coverage | None) -> str:
     rows = []
     for d in coverage.differing:
         claims = "".join(
-            f'<li><b>{esc(c.value)}</b> <span class="na-by">({esc(c.outlet or "no outlet")})'
+            f'<li><b>{esc(c.value)}</b> <span class="na-by">({esc(c.outlet or "no outlet")}'
+            f"{', ' + esc(nice_date(c.article.published)) if c.article.published else ''})"
             f"</span> {esc(plain_text(c.quote.quote))}</li>"
             for c in d.claims
         )
