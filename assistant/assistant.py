@@ -27,7 +27,13 @@ from assistant.answer.passage import Passage
 from assistant.answer.reader import Reader, sentence_texts
 from assistant.answer.retrieve import Retriever
 from assistant.brief import Brief, brief_answer, make_brief, news_period, period
-from assistant.coverage import Coverage, find_story, make_coverage
+from assistant.coverage import (
+    Coverage,
+    coverage_answer,
+    coverage_topic,
+    find_story,
+    make_coverage,
+)
 from assistant.errors import LocalModelStopped, QuestionError, StoreError
 from assistant.library import LibraryEntry, Removal
 from assistant.settings import Settings
@@ -149,6 +155,17 @@ class Assistant:
             for sentence in told.sentences:
                 yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
             yield told
+            return
+        compared = coverage_topic(question)
+        if compared is not None:  # who reported what: the story's coverage
+            story = find_story(self.index, compared)
+            found_coverage = make_coverage(self.index, story) if story is not None else None
+            answer = coverage_answer(
+                question, compared, found_coverage, time.perf_counter() - began
+            )
+            for sentence in answer.sentences:
+                yield sentence.text + "".join(f" [{n}]" for n in sentence.citations) + " "
+            yield answer
             return
         period = news_period(question, chosen.latest or dt.date.today())
         if period is not None:  # the news in general: a brief of the period

@@ -27,7 +27,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, news_sentences, story_article
+from assistant.brief import (
+    ABOUT_COSINE,
+    Lead,
+    StoryArticle,
+    lead_citation,
+    news_sentences,
+    quoted_answer,
+    story_article,
+)
+from assistant.types import Answer, Citation
 from index import ArticleIndex, ArticleRecord, Tokenizer
 
 ONLY_SHARE = 0.5  # of a sentence's words no other outlet used
@@ -139,6 +148,58 @@ class Coverage:
         if len(self.outlets) < 2:
             out += ["", "Only one outlet reported this story: nothing to compare."]
         return out
+
+
+_COMPARE = re.compile(
+    r"^\W*(?:who\s+reported\s+(?:what\s+)?(?:about|on)\s+(?P<a>.+?)|"
+    r"how\s+(?:did|do|have|has)\s+(?:the\s+|different\s+)?(?:news\s+)?(?:outlets|media|papers|"
+    r"newspapers|sources)\s+(?:covered|cover|reported\s+on|report\s+on|reported|report)\s+"
+    r"(?P<b>.+?)|(?:what|where)\s+do\s+(?:the\s+)?(?:outlets|sources|reports|papers)\s+"
+    r"(?:disagree|differ)\s+(?:on|about)\s+(?:in\s+)?(?P<c>.+?)|"
+    r"compare\s+(?:the\s+)?(?:coverage|reporting)\s+(?:of|on)\s+(?P<d>.+?))\W*$",
+    re.IGNORECASE,
+)
+
+
+def coverage_topic(question: str) -> str | None:
+    """The topic of a question asking who reported what ("Who reported what about the bus
+    crash?", "How did the outlets cover the election?", "What do the outlets disagree on about
+    X?", "Compare the coverage of X"), or None for any other question."""
+    match = _COMPARE.match(question.strip())
+    if match is None:
+        return None
+    topic = next(g for g in match.groups() if g)
+    return re.sub(r"^(?:the|a|an)\s+", "", topic.strip(), flags=re.IGNORECASE) or None
+
+
+def coverage_answer(question: str, topic: str, coverage: Coverage | None, seconds: float) -> Answer:
+    """Who reported what as the chat's answer: each differing figure's claims, then what one
+    outlet alone reports, each a cited sentence ("Kandor Times, 2024-05-07: ..."); the outlets
+    named plainly when there is nothing to set side by side."""
+    lines: list[tuple[str, Citation]] = []
+
+    def cite(outlet: str, article: StoryArticle, quote: Lead) -> None:
+        said = f"{outlet or 'No outlet named'}, {article.published or 'undated'}: {quote.quote}"
+        lines.append((said, lead_citation(len(lines) + 1, quote, article, 1.0)))
+
+    if coverage is None:
+        nothing = f"No stored story is about {topic!r}."
+    else:
+        for d in coverage.differing:
+            for c in d.claims:
+                cite(c.outlet, c.article, c.quote)
+        for e in coverage.only:
+            cite(e.outlet, e.article, e.quote)
+        named = ", ".join(
+            f"{o.outlet or 'no outlet named'} ({len(o.articles)})" for o in coverage.outlets
+        )
+        nothing = (
+            f"Only {named} reported “{coverage.headline}”: nothing to compare."
+            if len(coverage.outlets) < 2
+            else f"{named} reported “{coverage.headline}”: no figure differs between them and "
+            "none reports something the others do not."
+        )
+    return quoted_answer(question, lines, nothing, f"coverage: {topic}", seconds)
 
 
 def find_story(index: ArticleIndex, story_or_topic: str) -> str | None:

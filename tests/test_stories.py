@@ -181,3 +181,22 @@ def test_coverage_flags_a_diverging_number_and_what_one_outlet_alone_reports(
     regroup = run_assistant("regroup", "--store", store, env=env)
     assert regroup.returncode == 0, regroup.stderr
     assert regroup.stdout.strip() == "5 articles in 2 stories (before: 2 stories)"
+
+
+def test_who_reported_what_is_answered_in_the_chat(tmp_path, embedder, news):
+    index = ArticleIndex.open(tmp_path / "store", embedder=embedder)
+    index.sync([news])
+    assistant = Assistant(index, Settings(store=tmp_path / "store"))
+    answer = assistant.ask("Who reported what about the Kandor bus crash?")
+    assert answer.answered and answer.standalone_question == "coverage: Kandor bus crash"
+    texts = [s.text for s in answer.sentences]
+    assert any(t.startswith("Kandor Times, 2024-05-07: ") and "61 people" in t for t in texts)
+    assert any(t.startswith("Hill Herald, 2024-05-06: ") and "52 people" in t for t in texts)
+    for c in answer.citations:
+        assert index.article(c.article_id).text[c.quote_start : c.quote_end] == c.quote
+    alone = assistant.ask("How did the outlets cover the Oslo chess open?")
+    assert not alone.answered and alone.text.startswith("Only Board Weekly (1) reported")
+    unknown = assistant.ask("Who reported what about the volcanic eruption in Iceland?")
+    assert not unknown.answered and unknown.text.startswith("No stored story is about")
+    plain = assistant.ask("How many people died in the Kandor bus crash?")  # a question
+    assert plain.standalone_question.startswith("How many")
