@@ -25,10 +25,9 @@ import pytest
 from gradio_client import Client
 
 from tests.helpers import MADRID
-from tests.web_server import NEEDS_CHROMIUM, App, chromium, serving_samples
+from tests.web_server import NEEDS_CHROMIUM, SIZES, App, chromium, page_at, serving_samples
 
 TIMEOUT_MS = 90_000
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 MADRID_TITLE = "Asia-Pacific leaders join NATO summit in Madrid for the first time"
 DELETED_BY = {"desktop": "ECB raises rates", "phone": "Webb telescope"}  # title starts
 
@@ -49,13 +48,8 @@ def browser():
 
 @pytest.fixture(params=sorted(SIZES))
 def page(request, app, browser):
-    context = browser.new_context(viewport=SIZES[request.param])
-    page = context.new_page()
-    page.size = request.param  # type: ignore[attr-defined]
-    page.goto(app.url)
-    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
-    yield page
-    context.close()
+    with page_at(browser, app.url, request.param) as shown:
+        yield shown
 
 
 def ask(page, question: str) -> None:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from tests.web_server import NEEDS_CHROMIUM, App, chromium, serving
+from tests.web_server import NEEDS_CHROMIUM, SIZES, App, chromium, page_at, serving
 
 TIMEOUT_MS = 90_000
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 STORIES = Path(__file__).parent / "data" / "stories"
 
 pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
@@ -36,12 +35,8 @@ def browser():
 
 @pytest.fixture(params=sorted(SIZES))
 def page(request, app, browser):
-    context = browser.new_context(viewport=SIZES[request.param])
-    page = context.new_page()
-    page.goto(app.url)
-    page.wait_for_selector("#na-question textarea", timeout=TIMEOUT_MS)
-    yield page
-    context.close()
+    with page_at(browser, app.url, request.param) as shown:
+        yield shown
 
 
 def test_a_story_card_opens_to_its_timeline_and_who_reported_what(page):

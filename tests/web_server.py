@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,6 +113,25 @@ def serving_samples(root: Path) -> Iterator[App]:
     shutil.copytree(SAMPLES, root / "articles")
     with serving(root, "--articles", str(root / "articles")) as running:
         yield running
+
+
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PAGE_TIMEOUT_MS = 90_000
+
+
+@contextmanager
+def page_at(browser: Any, url: str, size: str) -> Iterator[Any]:
+    """A page of the app at `url` in a fresh browser context of `SIZES[size]`, its question box
+    shown; `page.size` names the size."""
+    context = browser.new_context(viewport=SIZES[size])
+    try:
+        page = context.new_page()
+        page.size = size
+        page.goto(url)
+        page.wait_for_selector("#na-question textarea", timeout=PAGE_TIMEOUT_MS)
+        yield page
+    finally:
+        context.close()
 
 
 @contextmanager
