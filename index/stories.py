@@ -13,8 +13,9 @@ already has a story (`index.copies`) joins that story and does not move its cent
 article keeps its story.
 
 `StoreStories` keeps the table in one file beside the keyword index (`stories-NAME.npz`: each
-article's id, content hash, day, story and vector), written atomically after each sync. A reader
-that finds it behind the store brings it in line on first use, reading the vectors of the
+article's id, content hash, day, story and vector, and the store generation it matches), written
+atomically after each sync. Another process reading the store takes the file as a sync left it;
+one that finds it behind the store brings it in line on first use, reading the vectors of the
 articles it lacks from the store.
 
 Not here: what a story says (`assistant.brief`, `assistant.timeline`, `assistant.coverage`).
@@ -48,6 +49,7 @@ class StoreStories:
         self.generation = -1  # of the store when last brought in line
         self._lock = threading.Lock()
         self._loaded = False
+        self._stamp: int | None = None  # the file's mtime when last read or written here
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._hashes: list[str] = []
@@ -90,8 +92,9 @@ class StoreStories:
         with self._lock:
             if generation == self.generation and self._loaded:
                 return False
-            if not self._loaded:
-                self._load()
+            if self._changed_on_disk() and self._load() == generation:
+                self.generation = generation  # another process (a sync) brought it in line
+                return True
             gone = [a for a in self._ids if a not in records]
             changed = [
                 a
@@ -131,7 +134,7 @@ class StoreStories:
         """Assign every article again, oldest first; returns (stories before, stories after).
         A story started by the same article as before keeps its id."""
         with self._lock:
-            if not self._loaded:
+            if self._changed_on_disk():
                 self._load()
             before = len(self._members)
             known = {a: self._vectors[i] for a, i in self._row.items()}
@@ -259,24 +262,38 @@ class StoreStories:
             out.update(vectors_of(missing))
         return out
 
-    def _load(self) -> None:
+    def _changed_on_disk(self) -> bool:
+        """Whether the file was written (by this process or another) since it was last read
+        or written here; True before the first read."""
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        return not self._loaded or stamp != self._stamp
+
+    def _load(self) -> int | None:
+        """Read the table from the file (an empty one when there is none, it is unreadable or
+        made with other settings); returns the store generation it was saved at."""
         self._loaded = True
         self._clear(0)
         try:
+            self._stamp = self.path.stat().st_mtime_ns
             with np.load(self.path, allow_pickle=False) as saved:
                 table = json.loads(saved["table"].tobytes().decode("utf-8"))
                 settings, ids = table["settings"], table["ids"]
                 labels, hashes = table["labels"], table["hashes"]
+                generation = int(table["generation"])
                 days, counted = saved["days"].tolist(), saved["counted"].tolist()
                 vectors = saved["vectors"]
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return  # none yet, or unreadable: every article is assigned again
+            return None  # none yet, or unreadable: every article is assigned again
         if settings != {"cosine": self.cosine, "days": self.days} or not (
             len(ids) == len(labels) == len(hashes) == len(days) == len(counted) == len(vectors)
         ):
-            return  # other settings: grouped again, in date order
+            return None  # other settings: grouped again, in date order
         for a, h, d, label, c, v in zip(ids, hashes, days, labels, counted, vectors, strict=True):
             self._append(str(a), str(h), int(d), str(label), bool(c), v)
+        return generation
 
     def _save(self) -> None:
         n = len(self._ids)
@@ -286,6 +303,7 @@ class StoreStories:
             "ids": self._ids,
             "labels": self._labels,
             "hashes": self._hashes,
+            "generation": self.generation,
         }
         np.savez(
             buffer,
@@ -296,6 +314,7 @@ class StoreStories:
         )
         with contextlib.suppress(OSError):  # a read-only folder: assigned again next time
             write_atomically(self.path, buffer.getvalue())
+            self._stamp = self.path.stat().st_mtime_ns
 
 
 def _day(record: ArticleRecord) -> int:

@@ -42,6 +42,7 @@ def news(tmp_path: Path) -> Path:
 
 
 def stories(index: ArticleIndex) -> dict[str, str]:
+    index.refresh()  # the store as it is now, another index's syncs included
     return index.stories_of(index.records())
 
 
@@ -200,3 +201,20 @@ def test_who_reported_what_is_answered_in_the_chat(tmp_path, embedder, news):
     assert not unknown.answered and unknown.text.startswith("No stored story is about")
     plain = assistant.ask("How many people died in the Kandor bus crash?")  # a question
     assert plain.standalone_question.startswith("How many")
+
+
+def test_a_reader_takes_the_stories_a_sync_wrote(tmp_path, embedder, news):
+    store = tmp_path / "store"
+    writer = ArticleIndex.open(store, embedder=embedder)
+    (news / "chess.md").rename(tmp_path / "chess.md")
+    writer.sync([news])
+    reader = ArticleIndex.open(store, embedder=embedder)  # the page, in another process
+    assert stories(reader) == stories(writer)
+    shutil.copy(tmp_path / "chess.md", news / "chess.md")
+    writer.sync([news])
+
+    def never(ids):  # the reader must not need to assign anything itself
+        raise AssertionError(f"the reader read vectors of {ids}")
+
+    reader._chunk_means = never  # type: ignore[method-assign]
+    assert stories(reader) == stories(writer) and len(set(stories(reader).values())) == 2
