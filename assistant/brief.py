@@ -225,7 +225,7 @@ def make_brief(
         return len(days), len(rows), len(outlets), max(records[a].published for a in rows)
 
     chosen = sorted(members, key=weight, reverse=True)[:top]
-    stories = tuple(_story(index, records, kept, s, members[s], until) for s in chosen)
+    stories = tuple(_story(index, records, kept, s, members[s], until, sources) for s in chosen)
     return Brief(since.isoformat(), until.isoformat(), stories, len(ids))
 
 
@@ -236,6 +236,7 @@ def _story(
     story_id: str,
     ids: list[str],
     until: dt.date,
+    sources: Sequence[str],
 ) -> Story:
     matrix = np.stack([vectors[a] for a in ids])
     centroid = matrix.mean(axis=0)
@@ -243,11 +244,13 @@ def _story(
     articles = tuple(story_article(a, records[a]) for a in ids)
     outlets = tuple(dict.fromkeys(a.source for a in articles if a.source))
     days = [a.published for a in articles if a.published]
-    end = until.isoformat()  # the story as it stood at the period's end
+    end = until.isoformat()  # the story as it stood at the period's end, from those outlets
     whole = [
         a
         for a in index.story_articles(story_id)
-        if a in records and records[a].published[:10] <= end
+        if a in records
+        and records[a].published[:10] <= end
+        and (not sources or records[a].source in sources)
     ]
     dated = sorted(records[a].published[:10] for a in whole if records[a].published)
     headline_lead = lead(index, central)
