@@ -173,18 +173,31 @@ def measure(
 
 def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
     """The brief as `assistant brief` makes it (`assistant.brief.make_brief`), for each dev week:
-    coverage at 10, kept apart, and its time (the store opened and warm)."""
+    coverage at 10, kept apart, and its time (the store opened and warm); then the timeline
+    (`assistant timeline`) and the coverage (`assistant coverage`) of each brief's first 3
+    stories, the timeline's topic the story's headline, and their times."""
     import time
 
     from assistant.brief import make_brief
+    from assistant.coverage import make_coverage
+    from assistant.timeline import make_timeline
 
     covered = asked = apart = pairs = 0
-    seconds = []
+    seconds: list[float] = []
+    timelines: list[float] = []
+    coverages: list[float] = []
     for day, questions in sorted(weeks.items()):
         end = dt.date.fromisoformat(day)
         began = time.perf_counter()
         brief = make_brief(index, end - dt.timedelta(days=DAYS), end, top=TOP)
         seconds.append(time.perf_counter() - began)
+        for story in brief.stories[:3]:
+            began = time.perf_counter()
+            make_timeline(index, story.headline)
+            timelines.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            make_coverage(index, story.id, story.headline)
+            coverages.append(time.perf_counter() - began)
         in_brief = {a.id for s in brief.stories for a in s.articles}
         every = make_brief(index, end - dt.timedelta(days=DAYS), end, top=10_000)
         story_of = {a.id: s.id for s in every.stories for a in s.articles}
@@ -202,6 +215,12 @@ def product(index: ArticleIndex, weeks: dict[str, list[dict]]) -> None:
         f"p50 {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s |",
         flush=True,
     )
+    for name, times in (("a timeline", timelines), ("a story's coverage", coverages)):
+        times.sort()
+        print(
+            f"{name} ({len(times)}): p50 {times[len(times) // 2]:.2f} s, max {times[-1]:.2f} s",
+            flush=True,
+        )
 
 
 def sync_cost(articles: Path, first: int, more: int) -> None:
