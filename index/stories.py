@@ -4,10 +4,10 @@ outlets and days, kept in step with the store as it syncs.
 An article is the mean of its chunk vectors (unit length). Articles are assigned online, as a
 sync adds them, oldest first: each joins the story whose centroid (the sum of its articles'
 vectors) is closest at a cosine of at least `cosine`, among the stories it keeps within `days`
-days from first article to last, or starts a story of its own (so a long-running subject is told
-as consecutive stories, and a story's centroid cannot drift from one event to the next). A story's id is the id of
-the article that started it and never changes while the story has articles, whatever later
-syncs add or remove; `regroup` assigns every article again, in date order (after a change of
+days from first article to last, or starts a story of its own (so a long-running subject is
+told as consecutive stories, and a story's centroid cannot drift from one event to the next).
+A story's id is the id of the article that started it and never changes while the story has
+articles, whatever later syncs add or remove; `regroup` assigns every article again, in date order (after a change of
 the settings, or to undo the drift of many out-of-order syncs). A copy of an article that
 already has a story (`index.copies`) joins that story and does not move its centroid; a changed
 article keeps its story.
@@ -60,20 +60,25 @@ class StoreStories:
         self._members: dict[str, list[int]] = {}
 
     # -- reading ----------------------------------------------------------------------------
+    # (under the lock: another thread may be bringing the table in line)
     def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """The story id of each article that has one."""
-        return {a: self._labels[self._row[a]] for a in article_ids if a in self._row}
+        with self._lock:
+            return {a: self._labels[self._row[a]] for a in article_ids if a in self._row}
 
     def members(self, story_id: str) -> tuple[str, ...]:
         """The articles of a story, in the order they joined it; () for an unknown id."""
-        return tuple(self._ids[i] for i in self._members.get(story_id, ()))
+        with self._lock:
+            return tuple(self._ids[i] for i in self._members.get(story_id, ()))
 
     def vectors(self, article_ids: Iterable[str]) -> dict[str, np.ndarray]:
-        """The vector of each article that has a story (unit length)."""
-        return {a: self._vectors[self._row[a]] for a in article_ids if a in self._row}
+        """The vector of each article that has a story (unit length, a copy)."""
+        with self._lock:
+            return {a: self._vectors[self._row[a]].copy() for a in article_ids if a in self._row}
 
     def __len__(self) -> int:
-        return len(self._members)
+        with self._lock:
+            return len(self._members)
 
     # -- keeping in step --------------------------------------------------------------------
     def update(
