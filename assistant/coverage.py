@@ -107,7 +107,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Difference:
-    """Outlets giving different numbers for the same thing (`about`: the words after it)."""
+    """Outlets giving different numbers for the same thing (`about`: what they count, or
+    "percent", or "the date")."""
 
     about: str
     claims: tuple[Claim, ...]
@@ -295,7 +296,7 @@ class _Number:
     amount: float
     hedged: bool
     key: str  # the stemmed word after the number: what it counts
-    about: str  # the words after it, as written
+    about: str  # the word after it, as written: what it counts
     context: frozenset[str]
     sentence: Lead
 
@@ -333,13 +334,13 @@ def _numbers(outlet: str, article: str, sentence: Lead) -> list[_Number]:
             continue  # a year
         amount = float(num) * _SCALE.get({"bn": "billion", "m": "million"}.get(scale, scale), 1)
         after = _WORD.findall(text[m.end() : m.end() + 60])
-        content = [w for w in after if _TOKENS(w)][:2]
+        content = [w for w in after if _TOKENS(w)][:1]
         if m.group("pct"):
-            key, about = "percent", "percent" + (f" {' '.join(content[:1])}" if content else "")
+            key, about = "percent", "percent"
         elif not content:
             continue  # a number that counts nothing named
         else:
-            key, about = _TOKENS(content[0])[0], " ".join(content)
+            key, about = _TOKENS(content[0])[0], content[0]
         out.append(
             _Number(
                 outlet,
@@ -394,7 +395,7 @@ def _differing(
                 claims.append(n)
         out.append(
             Difference(
-                x.about if key != "percent" else "percent",
+                x.about,
                 tuple(
                     Claim(
                         c.outlet,
