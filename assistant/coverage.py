@@ -12,7 +12,8 @@ credits, prompts or questions):
   more than `SAME_CONTEXT` words around it in common, and sentences that say the same, cosine
   `SAME_SENTENCE` or more with the store's embedder, `SAME_DATE_SENTENCE` for a date) with different values, shown side by side
   with their citations; years and times are not counts; a hedged figure ("about 50", "more than
-  50") differs from another only by more than `HEDGED_GAP`.
+  50") differs from another only by more than `HEDGED_GAP`; two sentences that both give a
+  figure agree on it ("$799, and the Plus $899" does not differ from "$799").
 
 Every sentence is quoted verbatim with its offsets (a `Lead`), as the brief quotes them.
 
@@ -108,7 +109,7 @@ class Claim:
 @dataclass(frozen=True)
 class Difference:
     """Outlets giving different numbers for the same thing (`about`: what they count, or
-    "percent", or "the date")."""
+    "percent", "amount" (money, nothing named after it) or "the date")."""
 
     about: str
     claims: tuple[Claim, ...]
@@ -333,12 +334,14 @@ def _numbers(outlet: str, article: str, sentence: Lead) -> list[_Number]:
         if bare and len(num) == 4 and 1800 <= int(num) <= 2100:
             continue  # a year
         amount = float(num) * _SCALE.get({"bn": "billion", "m": "million"}.get(scale, scale), 1)
-        after = _WORD.findall(text[m.end() : m.end() + 60])
-        content = [w for w in after if _TOKENS(w)][:1]
+        clause = re.split(r"[,.;:!?()\[\]—–]", text[m.end() : m.end() + 60])[0]
+        content = [w for w in _WORD.findall(clause) if _TOKENS(w)][:1]
         if m.group("pct"):
             key, about = "percent", "percent"
+        elif not content and m.group("cur"):
+            key, about = "amount", "amount"
         elif not content:
-            continue  # a number that counts nothing named
+            continue  # a number that counts nothing named in its clause
         else:
             key, about = _TOKENS(content[0])[0], content[0]
         out.append(
@@ -362,8 +365,20 @@ def _differing(
 ) -> tuple[Difference, ...]:
     numbers = [n for o, sentences in said.items() for a, s in sentences for n in _numbers(o, a, s)]
     by_key: dict[str, list[_Number]] = {}
+    stated: dict[tuple[str, str], set[float]] = {}  # (sentence, key) -> the amounts it gives
     for n in numbers:
         by_key.setdefault(n.key, []).append(n)
+        stated.setdefault((n.sentence.quote, n.key), set()).add(n.amount)
+
+    def disagree(x: _Number, y: _Number) -> bool:
+        """Different figures, neither sentence also giving the other's (then they agree on
+        it and the other figure is of something else: "$799, and the Plus $899")."""
+        return (
+            _differ(x, y)
+            and x.amount not in stated[(y.sentence.quote, y.key)]
+            and y.amount not in stated[(x.sentence.quote, x.key)]
+        )
+
     pairs = {  # numbers of two outlets counting the same word, with words around in common
         key: [
             (x, y)
@@ -384,7 +399,7 @@ def _differing(
 
     out: list[Difference] = []
     for key, found in pairs.items():
-        differ = [(x, y) for x, y in found if _differ(x, y) and same(x, y)]
+        differ = [(x, y) for x, y in found if disagree(x, y) and same(x, y)]
         if not differ:
             continue
         x, y = max(differ, key=lambda p: len(p[0].context & p[1].context))
