@@ -30,6 +30,7 @@ from assistant.brief import Brief, brief_answer, make_brief, news_period, period
 from assistant.coverage import (
     Coverage,
     coverage_answer,
+    coverage_of,
     coverage_topic,
     find_story,
     make_coverage,
@@ -247,13 +248,7 @@ class Assistant:
     def coverage(self, story: str) -> Coverage:
         """Who reported what about a story (`assistant.coverage`): `story` is a story id (a
         brief's `Story.id`) or words about it; QuestionError when no stored story matches."""
-        found = find_story(self.index, story)
-        if found is None:
-            raise QuestionError(
-                f"no story matches {story.strip()[:80]!r}: give a story id from a brief "
-                "(`assistant brief --json`) or other words about it"
-            )
-        return make_coverage(self.index, found)
+        return coverage_of(self.index, story)
 
     def retrieve(self, question: str, top_k: int | None = None, **filters: Any) -> list[Passage]:
         """The passages an answer would be drawn from (for inspection and evaluation)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -104,6 +104,43 @@ def news_period(question: str, today: dt.date) -> tuple[dt.date, dt.date] | None
         day = today - dt.timedelta(days=1)
         return day, day
     return today - dt.timedelta(days=6), today
+
+
+def bare_topic(words: str) -> str | None:
+    """A topic read from a question, without the article that opens it; None when empty."""
+    return re.sub(r"^(?:the|a|an)\s+", "", words.strip(), flags=re.IGNORECASE) or None
+
+
+def first_of_copies(
+    index: ArticleIndex, records: Mapping[str, ArticleRecord], article_ids: Iterable[str]
+) -> list[str]:
+    """The stored articles among `article_ids` in date order, folded copies once: the first of
+    each set of copies stands for it."""
+    ids = [a for a in dict.fromkeys(article_ids) if a in records]
+    groups = index.groups_of(ids)
+    seen: set[str] = set()
+    out = []
+    for a in sorted(ids, key=lambda a: (records[a].published, a)):
+        if groups.get(a, a) not in seen:
+            seen.add(groups.get(a, a))
+            out.append(a)
+    return out
+
+
+def articles_about(
+    index: ArticleIndex, topic: str, k: int, filters: Filters | None = None
+) -> dict[str, float]:
+    """The articles about `topic`: those the dense and keyword searches find among their `k`
+    best chunks whose whole-article vector is at a cosine of `ABOUT_COSINE` or more to it (the
+    cosine of each)."""
+    hits = index.dense_search(topic, k, filters) + index.keyword_search(topic, k, filters)
+    found = list(dict.fromkeys(h.chunk.article_id for h in hits))
+    vectors = index.article_vectors(filters, ids=found)
+    if not vectors:
+        return {}
+    wanted = index.embed([topic])[0]
+    cosines = {a: float(v @ wanted) for a, v in vectors.items()}
+    return {a: c for a, c in cosines.items() if c >= ABOUT_COSINE}
 
 
 def nothing_new(since: str, until: str) -> str:
@@ -199,18 +236,11 @@ def make_brief(
     filters = Filters(sources=tuple(sources), since=since, until=until)
     vectors = index.article_vectors(filters)
     records = index.records()
-    # folded copies count once: the first of each set in the period stands for it
-    groups = index.groups_of(vectors)
-    kept: dict[str, np.ndarray] = {}
-    seen: set[str] = set()
-    for a in sorted((a for a in vectors if a in records), key=lambda a: (records[a].published, a)):
-        if groups.get(a, a) not in seen:
-            seen.add(groups.get(a, a))
-            kept[a] = vectors[a]
+    kept = {a: vectors[a] for a in first_of_copies(index, records, vectors)}
     if about.strip() and kept:
         wanted = index.embed([about])[0]
         kept = {a: v for a, v in kept.items() if float(v @ wanted) >= ABOUT_COSINE}
-    ids = sorted(kept, key=lambda a: (records[a].published, a))
+    ids = list(kept)  # in date order
     if not ids:
         return Brief(since.isoformat(), until.isoformat(), (), 0)
     story_of = index.stories_of(ids)

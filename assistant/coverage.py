@@ -29,14 +29,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from assistant.brief import (
-    ABOUT_COSINE,
     Lead,
     StoryArticle,
+    articles_about,
+    bare_topic,
+    first_of_copies,
     lead_citation,
     news_sentences,
     quoted_answer,
     story_article,
 )
+from assistant.errors import QuestionError
 from assistant.types import Answer, Citation
 from index import ArticleIndex, ArticleRecord, Tokenizer
 
@@ -170,8 +173,7 @@ def coverage_topic(question: str) -> str | None:
     match = _COMPARE.match(question.strip())
     if match is None:
         return None
-    topic = next(g for g in match.groups() if g)
-    return re.sub(r"^(?:the|a|an)\s+", "", topic.strip(), flags=re.IGNORECASE) or None
+    return bare_topic(next(g for g in match.groups() if g))
 
 
 def coverage_answer(question: str, topic: str, coverage: Coverage | None, seconds: float) -> Answer:
@@ -212,29 +214,29 @@ def find_story(index: ArticleIndex, story_or_topic: str) -> str | None:
         return None
     if index.story_articles(wanted):
         return wanted
-    hits = index.dense_search(wanted, 20) + index.keyword_search(wanted, 20)
-    found = list(dict.fromkeys(h.chunk.article_id for h in hits))
-    vectors = index.article_vectors(ids=found)
-    if not vectors:
+    about = articles_about(index, wanted, 20)
+    if not about:
         return None
-    topic = index.embed([wanted])[0]
-    best = max(vectors, key=lambda a: float(vectors[a] @ topic))
-    if float(vectors[best] @ topic) < ABOUT_COSINE:
-        return None
+    best = max(about, key=about.__getitem__)
     return index.stories_of([best]).get(best)
+
+
+def coverage_of(index: ArticleIndex, story_or_topic: str) -> Coverage:
+    """Who reported what about the story `story_or_topic` names (`find_story`); QuestionError
+    when no stored story matches."""
+    found = find_story(index, story_or_topic)
+    if found is None:
+        raise QuestionError(
+            f"no story matches {story_or_topic.strip()[:80]!r}: give a story id from a brief "
+            "(`assistant brief --json`) or other words about it"
+        )
+    return make_coverage(index, found)
 
 
 def make_coverage(index: ArticleIndex, story_id: str, headline: str = "") -> Coverage:
     """Who reported what about the story `story_id` (its stored articles; copies once)."""
     records = index.records()
-    ids = [a for a in index.story_articles(story_id) if a in records]
-    groups = index.groups_of(ids)
-    seen: set[str] = set()
-    kept = []
-    for a in sorted(ids, key=lambda a: (records[a].published, a)):
-        if groups.get(a, a) not in seen:
-            seen.add(groups.get(a, a))
-            kept.append(a)
+    kept = first_of_copies(index, records, index.story_articles(story_id))
     by_outlet: dict[str, list[str]] = {}
     for a in kept:
         by_outlet.setdefault(records[a].source, []).append(a)

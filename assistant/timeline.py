@@ -26,7 +26,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from assistant.brief import ABOUT_COSINE, Lead, StoryArticle, lead, lead_citation, quoted_answer
+from assistant.brief import (
+    Lead,
+    StoryArticle,
+    articles_about,
+    bare_topic,
+    first_of_copies,
+    lead,
+    lead_citation,
+    quoted_answer,
+    story_article,
+)
 from assistant.types import Answer, Copy
 from index import ArticleIndex, Filters
 
@@ -81,30 +91,14 @@ def make_timeline(
 ) -> Timeline:
     """The developments of `topic` from `since` to `until` (all dates when None)."""
     filters = Filters(sources=tuple(sources), since=since, until=until)
-    hits = index.dense_search(topic, CANDIDATES, filters) + index.keyword_search(
-        topic, CANDIDATES, filters
-    )
-    found = list(dict.fromkeys(h.chunk.article_id for h in hits))
-    vectors = index.article_vectors(filters, ids=found)
-    if not vectors:
-        return Timeline(topic, ())
-    wanted = index.embed([topic])[0]
-    close = [a for a, v in vectors.items() if float(v @ wanted) >= ABOUT_COSINE]
-    return timeline_of(index, topic, close)
+    return timeline_of(index, topic, list(articles_about(index, topic, CANDIDATES, filters)))
 
 
 def timeline_of(index: ArticleIndex, topic: str, article_ids: Sequence[str]) -> Timeline:
     """The timeline told by these articles (a story's): dated ones, copies once, by date."""
     records = index.records()
-    dated = [a for a in dict.fromkeys(article_ids) if a in records and records[a].published]
-    groups = index.groups_of(dated)
-    about, seen = [], set()
-    for a in sorted(dated, key=lambda a: (records[a].published, a)):
-        if groups.get(a, a) in seen:
-            continue  # a folded copy: its first article stands for it
-        seen.add(groups.get(a, a))
-        about.append(a)
-    leads = [(a, lead(index, a)) for a in about]
+    dated = [a for a in article_ids if a in records and records[a].published]
+    leads = [(a, lead(index, a)) for a in first_of_copies(index, records, dated)]
     told = [(a, found_lead) for a, found_lead in leads if found_lead is not None]
     if not told:
         return Timeline(topic, ())
@@ -112,8 +106,7 @@ def timeline_of(index: ArticleIndex, topic: str, article_ids: Sequence[str]) -> 
     developments: list[Development] = []
     vectors_of: list[np.ndarray] = []
     for (a, found_lead), vector in zip(told, said, strict=True):
-        record = records[a]
-        article = StoryArticle(a, record.title, record.source, record.published[:10], record.url)
+        article = story_article(a, records[a])
         same = next(
             (i for i, v in enumerate(vectors_of) if float(v @ vector) >= REPEAT_COSINE), None
         )
@@ -133,8 +126,7 @@ def timeline_topic(question: str) -> str | None:
     match = _UNFOLD.match(question.strip())
     if match is None:
         return None
-    topic = next(g for g in match.groups() if g)
-    return re.sub(r"^(?:the|a|an)\s+", "", topic.strip(), flags=re.IGNORECASE) or None
+    return bare_topic(next(g for g in match.groups() if g))
 
 
 def timeline_answer(

@@ -186,12 +186,6 @@ class ArticleIndex(ArticleReads):
             self._records, self._chunk_means, self.groups_of, self._generation, True, given
         )
 
-    def _chunk_means(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            out.update(ArticleReads.article_vectors(self, ids=ids[start : start + 500]))
-        return out
-
     # -- writing ----------------------------------------------------------------------------
     def sync(
         self,
@@ -332,7 +326,10 @@ class ArticleIndex(ArticleReads):
         keyword: KeywordIndex,
         roots: list[str],
         means: Mapping[str, np.ndarray] | None = None,
+        regroup: bool = False,
     ) -> None:
+        """Publish a write: the manifest, the keyword index, the copies and the stories (brought
+        in line with `means`, the vectors the writer made; all grouped again with `regroup`)."""
         self._store.bump(sync_done=True, roots=roots)
         self._generation = self._store.manifest.generation if self._store.manifest else -1
         keyword.generation = self._generation
@@ -341,7 +338,12 @@ class ArticleIndex(ArticleReads):
         self._save_keyword(keyword)
         if self.settings.fold_copies:  # paid while indexing, not by the next question
             self._copies.update(self._records, self._texts, self._generation, save=True)
-        self._fresh_stories(means)
+        if regroup:
+            self._stories.regroup(
+                self._records, self._chunk_means, self.groups_of, self._generation, means
+            )
+        else:
+            self._fresh_stories(means)
 
     def _rebuild(self, roots: list[Path], progress: Progress) -> SyncReport:
         began = time.perf_counter()
@@ -363,10 +365,7 @@ class ArticleIndex(ArticleReads):
         self._store.publish(staged)
         self._records_loaded = writer.records
         progress(SyncProgress("keyword index"))
-        self._finish(keyword, [str(r.resolve()) for r in roots], writer.means)
-        self._stories.regroup(
-            self._records, self._chunk_means, self.groups_of, self._generation, writer.means
-        )
+        self._finish(keyword, [str(r.resolve()) for r in roots], writer.means, regroup=True)
         return replace(
             report,
             updated=len(self._records) - report.added,

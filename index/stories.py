@@ -322,6 +322,12 @@ class StoreStories:
             self._stamp = self.path.stat().st_mtime_ns
 
 
+def unit(vector: np.ndarray) -> np.ndarray:
+    """The vector at unit length (a zero vector as it is): an article's vector is its chunk
+    vectors' sum (or mean) so scaled."""
+    return vector / (float(np.linalg.norm(vector)) or 1.0)
+
+
 def _day(record: ArticleRecord) -> int:
     days = record.published_days
     return _NO_DAY if days is None else days

@@ -38,6 +38,7 @@ from index.store.records import (
     chunk_record,
     record_from_metadata,
 )
+from index.stories import unit
 from index.types import Article, Chunk, SyncProgress
 
 Progress = Callable[[SyncProgress], None]
@@ -238,8 +239,7 @@ class Writer:
         matrix, at = np.asarray(vectors, dtype=np.float32), 0
         for article, chunks in zip(batch.articles, batch.chunks, strict=True):
             if chunks:
-                mean = matrix[at : at + len(chunks)].mean(axis=0)
-                self.means[article.id] = mean / (float(np.linalg.norm(mean)) or 1.0)
+                self.means[article.id] = unit(matrix[at : at + len(chunks)].mean(axis=0))
             at += len(chunks)
 
     def _embed(self, texts: list[str], inputs: Inputs) -> Any:

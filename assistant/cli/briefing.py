@@ -95,19 +95,13 @@ def run_timeline(args: argparse.Namespace) -> int:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    from assistant.coverage import find_story, make_coverage
+    from assistant.coverage import coverage_of
 
     settings = settings_from(args)
     index = ArticleIndex.open(
         settings.store, settings.index, chroma_url=settings.chroma_url, create=False
     )
-    story = find_story(index, args.story)
-    if story is None:
-        raise QuestionError(
-            f"no story matches {args.story.strip()[:80]!r}: give a story id from "
-            "`assistant brief --json` or other words about it"
-        )
-    coverage = make_coverage(index, story)
+    coverage = coverage_of(index, args.story)
     if args.json:
         print(json.dumps(coverage.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -31,6 +31,7 @@ from index.store.records import (
     chunk_from_metadata,
     record_from_metadata,
 )
+from index.stories import unit
 from index.types import Article, Chunk, Filters, Hit, IndexStats, StoreCheck
 
 if TYPE_CHECKING:
@@ -213,39 +214,21 @@ class ArticleReads:
         return self.embedder.embed(texts)
 
     @reads
-    def article_vectors(
-        self, filters: Filters | None = None, ids: Sequence[str] | None = None
-    ) -> dict[str, np.ndarray]:
-        """Each article's mean live chunk vector, unit length, for the articles that pass
-        `filters` (and are among `ids`, when given): what stories are grouped by."""
+    def _chunk_means(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each article's mean live chunk vector, unit length, read from the store (what
+        stories are grouped by; `ArticleIndex.article_vectors` keeps them)."""
         self.refresh()
-        allowed: set[str] | None = None
-        where: dict[str, Any] | None = None
-        if filters is not None and not filters.empty:
-            allowed, where = self._allowed(filters), chroma_where(filters)
-        if ids is not None:
-            allowed = set(ids) if allowed is None else allowed & set(ids)
-            among = {"article_id": {"$in": sorted(allowed)}}
-            where = among if where is None else {"$and": [where, among]}
-            if not allowed:
-                return {}
-        got = self._store.chunks.get(where=where, include=["embeddings", "metadatas"])
         sums: dict[str, np.ndarray] = {}
-        counts: dict[str, int] = {}
-        for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
-            record = self._records.get(str(meta.get("article_id")))
-            if record is None or meta.get("content_hash") != record.content_hash:
-                continue  # a chunk of no committed version
-            if allowed is not None and record.id not in allowed:
-                continue
-            v = np.asarray(vector, dtype=np.float32)
-            sums[record.id] = sums[record.id] + v if record.id in sums else v
-            counts[record.id] = counts.get(record.id, 0) + 1
-        out = {}
-        for article, total in sums.items():
-            mean = total / counts[article]
-            out[article] = mean / (float(np.linalg.norm(mean)) or 1.0)
-        return out
+        for start in range(0, len(ids), 500):
+            among = {"article_id": {"$in": list(ids[start : start + 500])}}
+            got = self._store.chunks.get(where=among, include=["embeddings", "metadatas"])
+            for vector, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+                record = self._records.get(str(meta.get("article_id")))
+                if record is None or meta.get("content_hash") != record.content_hash:
+                    continue  # a chunk of no committed version
+                v = np.asarray(vector, dtype=np.float32)
+                sums[record.id] = sums[record.id] + v if record.id in sums else v
+        return {a: unit(total) for a, total in sums.items()}
 
     @reads
     def dense_search(
